@@ -1,0 +1,167 @@
+# Makefile - the one build of kitrace: the tracer, libkitjit, the demo JIT,
+# the programs the tests run, the unit and end-to-end suites, install.
+#
+#   make                  build/kitrace, build/libkitjit.{a,so}, build/kitdemo
+#   make check            install missing packages, build, run every test
+#   make demo             install missing packages, build, triage the bundled crash
+#   make SAN=asan check   the same suite built with a sanitizer (asan|ubsan),
+#                         in build-asan/ (build-ubsan/)
+#   make install PREFIX=DIR
+#
+# Layering is enforced here, by include paths: shm/ and arch/ see only
+# common/; inferior/ never sees tracer/ or arch/.
+
+VERSION := 0.1.0
+CC ?= gcc
+PREFIX ?= /usr/local
+SAN ?=
+WERROR ?= 1
+ifeq ($(SAN),)
+BUILD ?= build
+else
+BUILD ?= build-$(SAN)
+endif
+
+pc = $(shell pkg-config $(1) 2>/dev/null || echo $(2))
+CAPSTONE_CFLAGS := $(call pc,--cflags capstone,-I/usr/include/capstone)
+CAPSTONE_LIBS := $(call pc,--libs capstone,-lcapstone)
+# libdwarf 20210528 ships no .pc; its headers live in /usr/include/libdwarf,
+# and libdw's /usr/include/dwarf.h must not shadow them.
+DWARF_CFLAGS := $(call pc,--cflags libdwarf,-I/usr/include/libdwarf)
+DWARF_LIBS := $(call pc,--libs libdwarf,-ldwarf -lelf -lz)
+EDIT_CFLAGS := $(call pc,--cflags libedit,-I/usr/include/editline)
+EDIT_LIBS := $(call pc,--libs libedit,-ledit)
+CHECK_CFLAGS := $(call pc,--cflags check,-pthread)
+CHECK_LIBS := $(call pc,--libs check,-lcheck_pic -pthread -lrt -lm -lsubunit)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wnull-dereference -Wduplicated-cond -Wlogical-op -Wpointer-arith -Wundef \
+	-Wvla -Wwrite-strings -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(SAN),asan)
+SANFLAGS := -fsanitize=address -fno-sanitize-recover=all
+else ifeq ($(SAN),ubsan)
+SANFLAGS := -fsanitize=undefined -fno-sanitize-recover=all
+else ifneq ($(SAN),)
+$(error SAN must be asan or ubsan)
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) -fno-omit-frame-pointer \
+	-D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+ARCH_SRC := $(wildcard arch/*.c arch/*/*.c)
+SHM_SRC := $(wildcard shm/*.c)
+TRACER_SRC := $(filter-out tracer/main.c,$(wildcard tracer/*.c))
+KITJIT_SRC := $(wildcard inferior/kitjit/*.c)
+DEMO_SRC := $(wildcard inferior/demo/*.c)
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+PROG_C := $(filter-out inferior/progs/lib%.c,$(wildcard inferior/progs/*.c))
+PROG_S := $(wildcard inferior/progs/*.S)
+PROG_LIB := $(wildcard inferior/progs/lib*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+pic = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
+
+CORE_OBJ := $(call obj,$(COMMON_SRC) $(ARCH_SRC) $(SHM_SRC) $(TRACER_SRC))
+KITJIT_OBJ := $(call pic,$(KITJIT_SRC) $(SHM_SRC) $(COMMON_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+PROGS := $(patsubst inferior/progs/%.c,$(BUILD)/progs/%,$(PROG_C)) \
+	$(patsubst inferior/progs/%.S,$(BUILD)/progs/%,$(PROG_S)) \
+	$(patsubst inferior/progs/%.c,$(BUILD)/progs/%.so,$(PROG_LIB))
+
+KITRACE := $(BUILD)/kitrace
+TOOLS := $(KITRACE) $(BUILD)/libkitjit.a $(BUILD)/libkitjit.so \
+	$(if $(DEMO_SRC),$(BUILD)/kitdemo)
+
+all: $(TOOLS)
+
+# Per-part include paths: the layering rules of DESIGN.md.
+$(BUILD)/obj/common/%.o: PART := -Icommon
+$(BUILD)/obj/arch/%.o: PART := -Iarch -Icommon $(CAPSTONE_CFLAGS)
+$(BUILD)/obj/shm/%.o: PART := -Ishm -Icommon
+$(BUILD)/obj/tracer/%.o: PART := -Itracer -Iarch -Ishm -Icommon $(CAPSTONE_CFLAGS) \
+	$(DWARF_CFLAGS) $(EDIT_CFLAGS)
+$(BUILD)/obj/tests/%.o: PART := -Itests/unit -Itracer -Iarch -Ishm -Icommon \
+	-Iinferior/kitjit $(CAPSTONE_CFLAGS) $(DWARF_CFLAGS) $(CHECK_CFLAGS)
+$(BUILD)/obj/inferior/demo/%.o: PART := -Iinferior/demo -Iinferior/kitjit
+$(BUILD)/pic/%.o: PART := -Iinferior/kitjit -Ishm -Icommon -fPIC -fvisibility=hidden
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(PART) -c -o $@ $<
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(PART) -c -o $@ $<
+
+$(BUILD)/libkt.a: $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(KITRACE): $(BUILD)/obj/tracer/main.o $(BUILD)/libkt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CAPSTONE_LIBS) $(DWARF_LIBS) $(EDIT_LIBS) -lpthread
+
+$(BUILD)/libkitjit.a: $(KITJIT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/libkitjit.so: $(KITJIT_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkitjit.so.0 -o $@ $^ -lpthread
+
+$(BUILD)/kitdemo: $(call obj,$(DEMO_SRC)) $(BUILD)/libkitjit.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkt.a $(BUILD)/libkitjit.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CAPSTONE_LIBS) $(DWARF_LIBS) $(CHECK_LIBS) -lpthread
+
+# Programs the end-to-end tests run: plain, unoptimised, with frame pointers,
+# built the same whatever SAN says (they are the inferior, not kitrace).
+PROG_CFLAGS := -g -O0 -fno-omit-frame-pointer -pthread -Iinferior/kitjit
+$(BUILD)/progs/%: inferior/progs/%.c $(BUILD)/libkitjit.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD)/progs -Wl,-rpath,'$$ORIGIN' $(BUILD)/libkitjit.a -ldl
+$(BUILD)/progs/%: inferior/progs/%.S
+	@mkdir -p $(@D)
+	$(CC) -g -o $@ $<
+$(BUILD)/progs/%.so: inferior/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+
+progs: $(PROGS)
+unit: $(UNIT_BIN)
+
+# The whole suite: unit tests (Check), then end to end against real processes.
+check: deps
+	$(MAKE) --no-print-directory test
+test: all $(UNIT_BIN) $(PROGS)
+	BUILD=$(BUILD) SAN=$(SAN) tests/run.sh $(UNIT_BIN)
+
+demo: deps
+	$(MAKE) --no-print-directory all progs
+	scripts/demo.sh $(BUILD)
+
+deps:
+	@scripts/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(KITRACE) $(DESTDIR)$(PREFIX)/bin/kitrace
+	install -m 644 $(BUILD)/libkitjit.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libkitjit.so $(DESTDIR)$(PREFIX)/lib/libkitjit.so.0
+	ln -sf libkitjit.so.0 $(DESTDIR)$(PREFIX)/lib/libkitjit.so
+	install -m 644 inferior/kitjit/kitjit.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' inferior/kitjit/kitjit.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/kitjit.pc
+	install -m 644 man/kitrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for f in man/*.3; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
+	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man7/; done; true
+
+clean:
+	rm -rf build build-asan build-ubsan
+
+.PHONY: all check test demo deps install clean progs unit
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

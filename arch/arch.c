@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch.c - choosing an architecture table, and the register helpers every
+ * architecture shares (lookup by name, reading and writing sub-registers).
+ */
+#include "arch.h"
+
+#include <elf.h>
+#include <string.h>
+
+const struct kt_arch *
+kt_arch_for_elf_machine(unsigned machine)
+{
+	switch (machine) {
+	case EM_X86_64:
+		return &kt_arch_x86_64;
+	default:
+		return NULL;
+	}
+}
+
+const struct kt_arch *
+kt_arch_host(void)
+{
+#if defined(__x86_64__)
+	return &kt_arch_x86_64;
+#else
+	return NULL;
+#endif
+}
+
+const struct kt_reg_desc *
+kt_arch_reg_by_name(const struct kt_arch *a, const char *name, size_t len)
+{
+	for (size_t i = 0; i < a->nregs; i++) {
+		const struct kt_reg_desc *d = &a->regs[i];
+		if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+static uint64_t
+reg_mask(const struct kt_reg_desc *d)
+{
+	return d->bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << d->bits) - 1);
+}
+
+uint64_t
+kt_reg_get(const struct kt_regs *r, const struct kt_reg_desc *d)
+{
+	return (r->w[d->index] >> d->shift) & reg_mask(d);
+}
+
+void
+kt_reg_set(struct kt_regs *r, const struct kt_reg_desc *d, uint64_t v)
+{
+	uint64_t m = reg_mask(d) << d->shift;
+
+	/* x86-64 semantics: a 32-bit write zero-extends into the full register. */
+	if (d->bits == 32 && d->shift == 0)
+		r->w[d->index] = v & 0xffffffffu;
+	else
+		r->w[d->index] = (r->w[d->index] & ~m) | ((v << d->shift) & m);
+}

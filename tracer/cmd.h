@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd.h - the command language: one table of commands (name, aliases,
+ * usage, help, handler) serving the interactive prompt, -ex, -x FILE and
+ * batch mode.  Names and abbreviations follow GDB: an exact name or alias
+ * wins, otherwise a unique prefix of a name.
+ */
+#ifndef KT_CMD_H
+#define KT_CMD_H
+
+#include <stdbool.h>
+
+#include "session.h"
+
+/* kitrace's own exit statuses (the program's status otherwise). */
+enum { KT_EXIT_TIMEOUT = 124, KT_EXIT_KITRACE = 125, KT_EXIT_NOEXEC = 126, KT_EXIT_NOTFOUND = 127 };
+
+struct kt_cli {
+	struct kt_session *s;
+	bool batch;
+	bool launched;           /* launch (kill at the end) vs attach (detach) */
+	bool quit;               /* a command asked to leave */
+	int quit_status;         /* exit status "quit N" asked for */
+	bool have_status;        /* the program ended: status below */
+	int status;              /* what kitrace exits with for the program's end */
+	const char *report_path; /* --report FILE */
+	bool reported;           /* a crash/hang report was written */
+	bool last_failed;        /* the last command failed */
+	struct kt_stop last;     /* the last stop shown */
+	char **pending_lines;    /* "commands N": lines being collected */
+	size_t npending;
+	int collecting_bp;       /* breakpoint number being collected, 0 none */
+};
+
+typedef kt_status (*kt_cmd_fn)(struct kt_cli *c, const char *args);
+
+struct kt_cmd {
+	const char *name;
+	const char *aliases;  /* space-separated exact aliases, or NULL */
+	kt_cmd_fn fn;
+	const char *usage;
+	const char *help;
+	bool needs_process;
+};
+
+/* Execute one command line (blank lines and "#" comments do nothing). */
+kt_status kt_cmd_exec(struct kt_cli *c, const char *line);
+/* The command for NAME (a name, alias or unique prefix), or NULL. */
+const struct kt_cmd *kt_cmd_lookup(const char *name, size_t len, bool *ambiguous);
+/* Every command, for help and completion; terminated by a NULL name. */
+extern const struct kt_cmd kt_commands[];
+
+/* Show STOP and do what it implies (crash report in batch mode, ...). */
+void kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop);
+/* Print an error in GDB's style to the session's error stream. */
+void kt_cli_error(struct kt_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Handlers, by file. */
+kt_status kt_cmd_break(struct kt_cli *c, const char *args);
+kt_status kt_cmd_tbreak(struct kt_cli *c, const char *args);
+kt_status kt_cmd_delete(struct kt_cli *c, const char *args);
+kt_status kt_cmd_disable(struct kt_cli *c, const char *args);
+kt_status kt_cmd_enable(struct kt_cli *c, const char *args);
+kt_status kt_cmd_condition(struct kt_cli *c, const char *args);
+kt_status kt_cmd_ignore(struct kt_cli *c, const char *args);
+kt_status kt_cmd_commands(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_breakpoints(struct kt_cli *c, const char *args);
+
+kt_status kt_cmd_continue(struct kt_cli *c, const char *args);
+kt_status kt_cmd_stepi(struct kt_cli *c, const char *args);
+kt_status kt_cmd_nexti(struct kt_cli *c, const char *args);
+kt_status kt_cmd_finish(struct kt_cli *c, const char *args);
+kt_status kt_cmd_detach(struct kt_cli *c, const char *args);
+kt_status kt_cmd_kill(struct kt_cli *c, const char *args);
+kt_status kt_cmd_quit(struct kt_cli *c, const char *args);
+
+kt_status kt_cmd_backtrace(struct kt_cli *c, const char *args);
+kt_status kt_cmd_thread(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_threads(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_registers(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_sharedlibrary(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_signals(struct kt_cli *c, const char *args);
+kt_status kt_cmd_handle(struct kt_cli *c, const char *args);
+
+kt_status kt_cmd_print(struct kt_cli *c, const char *args);
+kt_status kt_cmd_x(struct kt_cli *c, const char *args);
+kt_status kt_cmd_set(struct kt_cli *c, const char *args);
+kt_status kt_cmd_disassemble(struct kt_cli *c, const char *args);
+
+kt_status kt_cmd_info(struct kt_cli *c, const char *args);
+kt_status kt_cmd_help(struct kt_cli *c, const char *args);
+
+/* Parsing helpers shared by handlers. */
+const char *kt_skip_ws(const char *p);
+/* Parse a non-negative decimal integer token; returns the end or NULL. */
+const char *kt_parse_uint(const char *p, unsigned long *out);
+/* Require the process to be live and stopped; prints the error otherwise. */
+bool kt_cli_need_process(struct kt_cli *c);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eval.h - expressions evaluated against the session: registers of a
+ * thread, symbols of the process, its memory (patches hidden), and the
+ * value history ($1, $2, ...) that "print" fills.
+ */
+#ifndef KT_EVAL_H
+#define KT_EVAL_H
+
+#include "expr.h"
+#include "session.h"
+
+/*
+ * Parse and evaluate TEXT for thread T (NULL: no registers).  On failure,
+ * ERR has the position and message.
+ */
+kt_status kt_eval(struct kt_session *s, struct kt_thread *t, const char *text,
+		  struct kt_value *out, struct kt_expr_err *err);
+/* Evaluate a parsed expression (breakpoint conditions: no parsing per hit). */
+kt_status kt_eval_compiled(struct kt_session *s, struct kt_thread *t, const struct kt_expr *e,
+			   struct kt_value *out, struct kt_expr_err *err);
+/* Append V to the value history; returns its number ($N). */
+int kt_history_add(struct kt_session *s, const struct kt_value *v);
+void kt_history_free(struct kt_session *s);
+
+#endif

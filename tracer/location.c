@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * location.c - breakpoint locations (see location.h).
+ */
+#include "location.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "modules.h"
+#include "patch.h"
+
+bool
+kt_location_is_function(const char *spec)
+{
+	return spec[0] != '*';
+}
+
+static bool
+valid_name(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '$' &&
+		    *p != '@')
+			return false;
+	return true;
+}
+
+kt_status
+kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out, size_t *n,
+		    char *msg, size_t len)
+{
+	*out = NULL;
+	*n = 0;
+	msg[0] = '\0';
+	if (spec[0] == '*') {
+		struct kt_value v;
+		struct kt_expr_err err;
+		kt_status st = kt_eval(s, s->cur, spec + 1, &v, &err);
+		if (st != KT_OK) {
+			snprintf(msg, len, "%s at %zu", err.msg, err.pos + 1);
+			return st;
+		}
+		if (!(*out = malloc(sizeof(uint64_t))))
+			return KT_ERR_NOMEM;
+		(*out)[0] = v.bits;
+		*n = 1;
+		return KT_OK;
+	}
+	if (!valid_name(spec)) {
+		snprintf(msg, len, "invalid location \"%s\": expected FUNCTION or *ADDRESS",
+			 spec);
+		return KT_ERR_SYNTAX;
+	}
+	*n = kt_lookup_function(s, spec, out);
+	/* After the prologue, as GDB places "break FUNCTION". */
+	for (size_t i = 0; i < *n; i++) {
+		uint8_t code[32];
+		size_t got = 0;
+		kt_mem_read(s, (*out)[i], code, sizeof(code), &got);
+		if (got > 0)
+			(*out)[i] += s->arch->skip_prologue(code, got, (*out)[i]);
+	}
+	return KT_OK;
+}
+
+size_t
+kt_location_resolve_quiet(struct kt_session *s, const char *spec, uint64_t **out)
+{
+	char msg[160];
+	size_t n = 0;
+
+	if (!kt_location_is_function(spec) ||
+	    kt_location_resolve(s, spec, out, &n, msg, sizeof(msg)) != KT_OK) {
+		*out = NULL;
+		return 0;
+	}
+	return n;
+}

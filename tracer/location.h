@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * location.h - turning a breakpoint location as typed into addresses:
+ * FUNCTION (every module that defines it; after its prologue, as GDB
+ * does) or *ADDRESS (any expression).
+ */
+#ifndef KT_LOCATION_H
+#define KT_LOCATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+/*
+ * Resolve SPEC.  Returns KT_OK with *n addresses in *out (malloc'd; *n may
+ * be 0 for a function not loaded yet: pending), or an error with a message
+ * in MSG (LEN bytes).
+ */
+kt_status kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out,
+			      size_t *n, char *msg, size_t len);
+/* As above, without messages; returns the count. */
+size_t kt_location_resolve_quiet(struct kt_session *s, const char *spec, uint64_t **out);
+/* True if SPEC names a function (may be pending), false for *ADDRESS. */
+bool kt_location_is_function(const char *spec);
+
+#endif

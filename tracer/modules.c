@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modules.c - the module list from /proc/PID/maps, ELF symbol tables read
+ * with libelf (from the file, or from memory for the vDSO), and the
+ * address and name lookups over them.
+ */
+#include "modules.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "patch.h"
+#include "session.h"
+
+#define MAX_SYMS (4u << 20)   /* bound on symbols per object (untrusted input) */
+#define MAX_VDSO (64u << 10)
+
+static struct kt_modules *
+mods(struct kt_session *s)
+{
+	if (!s->mods)
+		s->mods = calloc(1, sizeof(*s->mods));
+	return s->mods;
+}
+
+static void
+module_free(struct kt_module *m)
+{
+	if (!m)
+		return;
+	free(m->path);
+	free(m->syms);
+	free(m->strs);
+	free(m);
+}
+
+void
+kt_modules_free(struct kt_session *s)
+{
+	if (!s->mods)
+		return;
+	for (size_t i = 0; i < s->mods->n; i++)
+		module_free(s->mods->v[i]);
+	free(s->mods->v);
+	free(s->mods);
+	s->mods = NULL;
+}
+
+static struct kt_module *
+find_path(struct kt_modules *ms, const char *path)
+{
+	for (size_t i = 0; i < ms->n; i++)
+		if (strcmp(ms->v[i]->path, path) == 0)
+			return ms->v[i];
+	return NULL;
+}
+
+static int
+cmp_module(const void *a, const void *b)
+{
+	const struct kt_module *x = *(struct kt_module *const *)a;
+	const struct kt_module *y = *(struct kt_module *const *)b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Is PATH something we can read symbols from? */
+static bool
+wanted_path(const char *path)
+{
+	if (strcmp(path, "[vdso]") == 0)
+		return true;
+	if (path[0] != '/')
+		return false;
+	if (strncmp(path, "/memfd:", 7) == 0 || strncmp(path, "/dev/", 5) == 0)
+		return false;
+	return true;
+}
+
+kt_status
+kt_modules_refresh(struct kt_session *s, size_t *added)
+{
+	struct kt_modules *ms = mods(s);
+	char path[64], line[4096 + 256];
+	size_t nadded = 0;
+
+	if (added)
+		*added = 0;
+	if (!ms)
+		return KT_ERR_NOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return kt_status_from_errno(errno);
+	for (size_t i = 0; i < ms->n; i++)
+		ms->v[i]->seen = false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, off;
+		char perms[8];
+		int pathpos = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off,
+			   &pathpos) < 4 || pathpos == 0)
+			continue;
+		char *p = line + pathpos;
+		p[strcspn(p, "\n")] = '\0';
+		char *del = strstr(p, " (deleted)");
+		if (del)
+			*del = '\0';
+		if (!*p || !wanted_path(p))
+			continue;
+		struct kt_module *m = find_path(ms, p);
+		if (!m) {
+			if (ms->n == ms->cap) {
+				size_t cap = ms->cap ? 2 * ms->cap : 32;
+				struct kt_module **v = realloc(ms->v, cap * sizeof(*v));
+				if (!v)
+					break;
+				ms->v = v;
+				ms->cap = cap;
+			}
+			if (!(m = calloc(1, sizeof(*m))) || !(m->path = strdup(p))) {
+				free(m);
+				break;
+			}
+			const char *slash = strrchr(m->path, '/');
+			m->name = slash ? slash + 1 : m->path;
+			m->lo = lo;
+			m->hi = hi;
+			m->map_lo0 = off == 0 ? lo : 0;
+			ms->v[ms->n++] = m;
+			nadded++;
+		}
+		if (!m->seen) {
+			/* First mapping of a refresh: reset the extent. */
+			m->lo = lo;
+			m->hi = hi;
+			m->seen = true;
+		}
+		if (lo < m->lo)
+			m->lo = lo;
+		if (hi > m->hi)
+			m->hi = hi;
+		if (off == 0 && (m->map_lo0 == 0 || lo < m->map_lo0))
+			m->map_lo0 = lo;
+	}
+	fclose(f);
+	/* Drop what is no longer mapped (dlclose). */
+	size_t k = 0;
+	for (size_t i = 0; i < ms->n; i++) {
+		if (ms->v[i]->seen)
+			ms->v[k++] = ms->v[i];
+		else
+			module_free(ms->v[i]);
+	}
+	ms->n = k;
+	qsort(ms->v, ms->n, sizeof(ms->v[0]), cmp_module);
+	/* The executable: the module /proc/PID/exe names. */
+	char exe[4096];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)s->pid);
+	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *del = strstr(exe, " (deleted)");
+		if (del)
+			*del = '\0';
+		for (size_t i = 0; i < ms->n; i++)
+			ms->v[i]->is_main = strcmp(ms->v[i]->path, exe) == 0;
+	}
+	if (added)
+		*added = nadded;
+	return KT_OK;
+}
+
+struct kt_module *
+kt_module_for_addr(struct kt_session *s, uint64_t addr)
+{
+	struct kt_modules *ms = s->mods;
+
+	for (size_t i = 0; ms && i < ms->n; i++)
+		if (addr >= ms->v[i]->lo && addr < ms->v[i]->hi)
+			return ms->v[i];
+	return NULL;
+}
+
+struct kt_module *
+kt_module_main(struct kt_session *s)
+{
+	for (size_t i = 0; s->mods && i < s->mods->n; i++)
+		if (s->mods->v[i]->is_main)
+			return s->mods->v[i];
+	return NULL;
+}
+
+struct kt_module *
+kt_module_by_name(struct kt_session *s, const char *suffix)
+{
+	size_t ls = strlen(suffix);
+
+	for (size_t i = 0; s->mods && i < s->mods->n; i++) {
+		struct kt_module *m = s->mods->v[i];
+		size_t lp = strlen(m->path);
+		if (lp >= ls && strcmp(m->path + lp - ls, suffix) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static int
+cmp_sym(const void *a, const void *b)
+{
+	const struct kt_sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Rank a name for choosing among aliases at one address: lower is better. */
+static int
+alias_rank(const char *name)
+{
+	int r = 0;
+
+	while (name[r] == '_')
+		r++;
+	return r;
+}
+
+/* Read STT_FUNC symbols of one ELF image into M; also set its bias. */
+static void
+load_elf(struct kt_module *m, Elf *elf)
+{
+	GElf_Ehdr eh;
+	size_t phnum, shstr;
+
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
+		return;
+	/* Bias from the first PT_LOAD (its page-aligned vaddr maps at map_lo0). */
+	if (elf_getphdrnum(elf, &phnum) == 0) {
+		for (size_t i = 0; i < phnum; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+				uint64_t va = ph.p_vaddr & ~(uint64_t)0xfff;
+				m->bias = (m->map_lo0 ? m->map_lo0 : m->lo) - va;
+				break;
+			}
+		}
+	}
+	if (elf_getshdrstrndx(elf, &shstr) != 0)
+		return;
+	/* Prefer .symtab; fall back to .dynsym. */
+	Elf_Scn *pick = NULL, *scn = NULL;
+	GElf_Shdr pick_sh = {0};
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !pick)) {
+			pick = scn;
+			pick_sh = sh;
+		}
+	}
+	if (!pick || pick_sh.sh_entsize == 0)
+		return;
+	Elf_Data *d = elf_getdata(pick, NULL);
+	if (!d)
+		return;
+	size_t count = pick_sh.sh_size / pick_sh.sh_entsize;
+	if (count > MAX_SYMS)
+		count = MAX_SYMS;
+	struct kt_sym *syms = calloc(count ? count : 1, sizeof(*syms));
+	size_t pool_len = 0, n = 0;
+	if (!syms)
+		return;
+	/* First pass: pick symbols and measure names. */
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(d, (int)i, &sym))
+			break;
+		int type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    sym.st_value == 0)
+			continue;
+		const char *name = elf_strptr(elf, pick_sh.sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		size_t len = strnlen(name, 1024);
+		syms[n].addr = sym.st_value;
+		syms[n].size = sym.st_size;
+		syms[n].name = (const char *)(uintptr_t)(pool_len + 1); /* offset+1 for now */
+		pool_len += len + 1;
+		n++;
+	}
+	char *pool = malloc(pool_len ? pool_len : 1);
+	if (!pool) {
+		free(syms);
+		return;
+	}
+	/* Second pass: copy names (the Elf goes away). */
+	size_t k = 0, pos = 0;
+	for (size_t i = 0; i < count && k < n; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(d, (int)i, &sym))
+			break;
+		int type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    sym.st_value == 0)
+			continue;
+		const char *name = elf_strptr(elf, pick_sh.sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		size_t len = strnlen(name, 1024);
+		memcpy(pool + pos, name, len);
+		pool[pos + len] = '\0';
+		syms[k++].name = pool + pos;
+		pos += len + 1;
+	}
+	n = k;
+	qsort(syms, n, sizeof(*syms), cmp_sym);
+	/* One name per address: the best-ranked alias, the largest size. */
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (out > 0 && syms[out - 1].addr == syms[i].addr) {
+			struct kt_sym *prev = &syms[out - 1];
+			if (alias_rank(syms[i].name) < alias_rank(prev->name))
+				prev->name = syms[i].name;
+			if (syms[i].size > prev->size)
+				prev->size = syms[i].size;
+			continue;
+		}
+		syms[out++] = syms[i];
+	}
+	m->syms = syms;
+	m->nsyms = out;
+	m->strs = pool;
+}
+
+void
+kt_module_load(struct kt_session *s, struct kt_module *m)
+{
+	if (m->loaded)
+		return;
+	m->loaded = true;
+	elf_version(EV_CURRENT);
+	if (strcmp(m->path, "[vdso]") == 0) {
+		size_t len = m->hi - m->lo > MAX_VDSO ? MAX_VDSO : m->hi - m->lo;
+		char *img = malloc(len);
+		size_t got = 0;
+		if (img && kt_mem_read(s, m->lo, img, len, &got) == KT_OK) {
+			Elf *elf = elf_memory(img, got);
+			if (elf) {
+				m->map_lo0 = m->lo;
+				load_elf(m, elf);
+				elf_end(elf);
+			}
+		}
+		free(img);
+		return;
+	}
+	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* Not visible from here (deleted, other mount namespace). */
+		char alt[128];
+		snprintf(alt, sizeof(alt), "/proc/%d/root%s", (int)s->pid, m->path);
+		if (strlen(m->path) < sizeof(alt) - 32)
+			fd = open(alt, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf) {
+		load_elf(m, elf);
+		elf_end(elf);
+	}
+	close(fd);
+}
+
+/* The symbol containing runtime address ADDR in M, or NULL. */
+static const struct kt_sym *
+module_sym(struct kt_module *m, uint64_t addr)
+{
+	uint64_t a = addr - m->bias;
+	size_t lo = 0, hi = m->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->syms[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	const struct kt_sym *sym = &m->syms[lo - 1];
+	if (sym->size ? a < sym->addr + sym->size
+		      : (lo == m->nsyms || a < m->syms[lo].addr))
+		return sym;
+	return NULL;
+}
+
+void
+kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct kt_module *m = kt_module_for_addr(s, addr);
+	if (!m) {
+		/* Maybe it was mapped since the last refresh. */
+		size_t added = 0;
+		if (s->pid && kt_modules_refresh(s, &added) == KT_OK && added)
+			m = kt_module_for_addr(s, addr);
+	}
+	if (!m)
+		return;
+	out->module = m->name;
+	out->module_path = m->path;
+	kt_module_load(s, m);
+	const struct kt_sym *sym = module_sym(m, addr);
+	if (!sym)
+		return;
+	out->function = sym->name;
+	out->start = sym->addr + m->bias;
+	out->offset = addr - out->start;
+	out->source = "elf";
+}
+
+size_t
+kt_lookup_function(struct kt_session *s, const char *name, uint64_t **out)
+{
+	size_t n = 0, cap = 0;
+	uint64_t *v = NULL;
+
+	*out = NULL;
+	for (size_t i = 0; s->mods && i < s->mods->n; i++) {
+		struct kt_module *m = s->mods->v[i];
+		kt_module_load(s, m);
+		for (size_t k = 0; k < m->nsyms; k++) {
+			if (strcmp(m->syms[k].name, name) != 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 4;
+				uint64_t *nv = realloc(v, cap * sizeof(*v));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[n++] = m->syms[k].addr + m->bias;
+		}
+	}
+	*out = v;
+	return n;
+}
+
+unsigned
+kt_elf_machine(const char *path)
+{
+	unsigned char hdr[20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, "\177ELF", 4) != 0)
+		return 0;
+	return hdr[5] == 1 ? (unsigned)(hdr[18] | hdr[19] << 8) : (unsigned)(hdr[19] | hdr[18] << 8);
+}

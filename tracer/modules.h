@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modules.h - the ELF objects mapped into the process (executable, shared
+ * libraries, the vDSO), found in /proc/PID/maps, and the symbol lookup
+ * over them and over the other symbol sources.
+ *
+ * Symbols of a module are loaded lazily with libelf the first time an
+ * address or a name in it is asked for, and indexed once (sorted by
+ * address).  Lookups answer where a symbol came from (invariant 8).
+ */
+#ifndef KT_MODULES_H
+#define KT_MODULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+struct kt_session;
+
+struct kt_sym {
+	uint64_t addr;  /* link-time value; add the module's bias */
+	uint64_t size;
+	const char *name;
+};
+
+struct kt_module {
+	char *path;       /* as /proc/PID/maps names it: "/usr/lib/.../libc.so.6", "[vdso]" */
+	const char *name; /* basename, for display */
+	uint64_t lo, hi;  /* lowest and highest mapped address */
+	uint64_t bias;    /* load bias: runtime address = link address + bias */
+	uint64_t map_lo0; /* start of the mapping at file offset 0 */
+	bool loaded;      /* symbols read (or tried) */
+	bool seen;        /* still mapped at the last refresh */
+	bool is_main;     /* the executable */
+	struct kt_sym *syms;
+	size_t nsyms;
+	char *strs;       /* string pool the names point into */
+};
+
+struct kt_modules {
+	struct kt_module **v; /* sorted by lo */
+	size_t n, cap;
+};
+
+/* Where an address is, as the symbol sources know it. */
+struct kt_symbol_info {
+	const char *function; /* NULL if unknown */
+	uint64_t offset;      /* pc - function start */
+	uint64_t start;
+	const char *module;   /* basename or NULL */
+	const char *module_path;
+	const char *source;   /* "elf", "registry", "gdb-jit", "perf-map", or NULL */
+	const char *file;     /* source file, or NULL */
+	int line;             /* 0 if unknown */
+};
+
+/*
+ * Re-read /proc/PID/maps: add modules that appeared, drop those that are
+ * gone.  *added (may be NULL) is set to the number of new modules.
+ */
+kt_status kt_modules_refresh(struct kt_session *s, size_t *added);
+void kt_modules_free(struct kt_session *s);
+struct kt_module *kt_module_for_addr(struct kt_session *s, uint64_t addr);
+struct kt_module *kt_module_main(struct kt_session *s);
+struct kt_module *kt_module_by_name(struct kt_session *s, const char *suffix);
+
+/* Load the module's symbols if not yet done (errors leave it empty). */
+void kt_module_load(struct kt_session *s, struct kt_module *m);
+
+/* What is at ADDR?  Always fills OUT (fields NULL/0 when unknown). */
+void kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out);
+
+/*
+ * Every runtime address of function NAME, in every module (or only in
+ * modules added since FROM_MODULE if >= 0).  Returns the count; *out is
+ * malloc'd (free it), NULL when the count is 0.
+ */
+size_t kt_lookup_function(struct kt_session *s, const char *name, uint64_t **out);
+
+/* The e_machine of the ELF file at PATH, or 0. */
+unsigned kt_elf_machine(const char *path);
+
+#endif

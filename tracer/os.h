@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os.h - the operating-system primitives the tracer core uses, behind one
+ * table (struct kt_os_ops).  os_linux.c is the real implementation over
+ * ptrace, waitpid, process_vm_readv and /proc; unit tests drive the core
+ * with a fake.  Nothing outside os_*.c calls ptrace or waitpid.
+ *
+ * Every operation returns KT_OK or a status; KT_ERR_GONE means the thread
+ * is gone or no longer stopped (ESRCH), which callers treat as an event,
+ * never as a fatal error.  KT_ERR_SYS leaves errno set.
+ */
+#ifndef KT_OS_H
+#define KT_OS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "status.h"
+
+/* One waitpid result. */
+struct kt_os_event {
+	pid_t tid;
+	int status;
+};
+
+/* Why kt_os_ops.wait returned without an event. */
+enum kt_wake { KT_WAKE_EVENT, KT_WAKE_TIMEOUT, KT_WAKE_SIGNAL };
+
+struct kt_os;
+
+struct kt_os_ops {
+	/*
+	 * Wait for the next tracee event.  TIMEOUT_MS < 0 waits forever.
+	 * Returns KT_OK with *wake = KT_WAKE_EVENT and EV filled, or with
+	 * *wake = KT_WAKE_TIMEOUT, or with *wake = KT_WAKE_SIGNAL and *sig set
+	 * when the tracer received SIGINT, SIGTERM or SIGHUP.  KT_ERR_NOTFOUND
+	 * when there is no tracee left (ECHILD).
+	 */
+	kt_status (*wait)(struct kt_os *os, int timeout_ms, enum kt_wake *wake,
+			  struct kt_os_event *ev, int *sig);
+	kt_status (*seize)(struct kt_os *os, pid_t tid, unsigned long options);
+	kt_status (*interrupt)(struct kt_os *os, pid_t tid);
+	kt_status (*cont)(struct kt_os *os, pid_t tid, int sig);
+	kt_status (*step)(struct kt_os *os, pid_t tid, int sig);
+	kt_status (*listen)(struct kt_os *os, pid_t tid);
+	kt_status (*detach)(struct kt_os *os, pid_t tid, int sig);
+	kt_status (*get_regs)(struct kt_os *os, pid_t tid, void *buf, size_t len);
+	kt_status (*set_regs)(struct kt_os *os, pid_t tid, const void *buf, size_t len);
+	kt_status (*siginfo)(struct kt_os *os, pid_t tid, siginfo_t *si);
+	kt_status (*event_msg)(struct kt_os *os, pid_t tid, unsigned long *msg);
+	kt_status (*peek)(struct kt_os *os, pid_t tid, uint64_t addr, uint64_t *word);
+	kt_status (*poke)(struct kt_os *os, pid_t tid, uint64_t addr, uint64_t word);
+	/* Read LEN bytes; *got says how many were read before a fault. */
+	kt_status (*read)(struct kt_os *os, pid_t pid, uint64_t addr, void *buf, size_t len,
+			  size_t *got);
+	/* Write LEN bytes, also to read-only private mappings (FOLL_FORCE). */
+	kt_status (*write)(struct kt_os *os, pid_t pid, uint64_t addr, const void *buf,
+			   size_t len);
+	/* Forget SIGINT/SIGTERM/SIGHUP received while nothing was waiting
+	 * (e.g. Ctrl-C typed at the prompt). */
+	void (*flush_signals)(struct kt_os *os);
+	/* Send SIG to thread TID of process PID. */
+	kt_status (*tgkill)(struct kt_os *os, pid_t pid, pid_t tid, int sig);
+};
+
+struct kt_os {
+	const struct kt_os_ops *ops;
+};
+
+/*
+ * The Linux implementation.  kt_os_linux_new() blocks SIGINT, SIGTERM,
+ * SIGHUP and SIGCHLD in the calling thread and reads them through a
+ * signalfd, so wait() can be woken by them without races.  Returns NULL
+ * with errno set on failure.
+ */
+struct kt_os *kt_os_linux_new(void);
+void kt_os_linux_free(struct kt_os *os);
+/* Forget cached per-process state (the /proc/PID/mem fd) after exec or exit. */
+void kt_os_linux_forget(struct kt_os *os, pid_t pid);
+
+#endif

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os_linux.c - the OS table over Linux: ptrace requests, waitpid with a
+ * signalfd so SIGINT/SIGTERM/SIGHUP wake the tracer without races, and
+ * memory through process_vm_readv, /proc/PID/mem and PEEK/POKE.  The only
+ * file that calls ptrace or waitpid.
+ */
+#include "os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <elf.h>
+
+struct os_linux {
+	struct kt_os base;
+	int sigfd;
+	pid_t mem_pid; /* the process mem_fd is open for, or 0 */
+	int mem_fd;
+};
+
+static struct os_linux *
+L(struct kt_os *os)
+{
+	return (struct os_linux *)os;
+}
+
+static kt_status
+ptrace_status(long rc)
+{
+	return rc == -1 ? kt_status_from_errno(errno) : KT_OK;
+}
+
+static kt_status
+lx_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event *ev, int *sig)
+{
+	struct os_linux *l = L(os);
+
+	for (;;) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+		if (tid > 0) {
+			ev->tid = tid;
+			ev->status = status;
+			*wake = KT_WAKE_EVENT;
+			return KT_OK;
+		}
+		if (tid < 0 && errno == ECHILD)
+			return KT_ERR_NOTFOUND;
+		if (tid < 0 && errno != EINTR)
+			return KT_ERR_SYS;
+
+		struct pollfd p = {.fd = l->sigfd, .events = POLLIN};
+		int n = poll(&p, 1, timeout_ms);
+		if (n < 0 && errno != EINTR)
+			return KT_ERR_SYS;
+		if (n == 0) {
+			*wake = KT_WAKE_TIMEOUT;
+			return KT_OK;
+		}
+		struct signalfd_siginfo ssi;
+		while (read(l->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi)) {
+			if (ssi.ssi_signo != SIGCHLD) {
+				*wake = KT_WAKE_SIGNAL;
+				*sig = (int)ssi.ssi_signo;
+				return KT_OK;
+			}
+		}
+	}
+}
+
+static kt_status
+lx_seize(struct kt_os *os, pid_t tid, unsigned long options)
+{
+	return ptrace_status(ptrace(PTRACE_SEIZE, tid, 0, (void *)options));
+}
+
+static kt_status
+lx_interrupt(struct kt_os *os, pid_t tid)
+{
+	return ptrace_status(ptrace(PTRACE_INTERRUPT, tid, 0, 0));
+}
+
+static kt_status
+lx_cont(struct kt_os *os, pid_t tid, int sig)
+{
+	return ptrace_status(ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig));
+}
+
+static kt_status
+lx_step(struct kt_os *os, pid_t tid, int sig)
+{
+	return ptrace_status(ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)sig));
+}
+
+static kt_status
+lx_listen(struct kt_os *os, pid_t tid)
+{
+	return ptrace_status(ptrace(PTRACE_LISTEN, tid, 0, 0));
+}
+
+static kt_status
+lx_detach(struct kt_os *os, pid_t tid, int sig)
+{
+	return ptrace_status(ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig));
+}
+
+static kt_status
+lx_get_regs(struct kt_os *os, pid_t tid, void *buf, size_t len)
+{
+	struct iovec iov = {buf, len};
+
+	return ptrace_status(ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov));
+}
+
+static kt_status
+lx_set_regs(struct kt_os *os, pid_t tid, const void *buf, size_t len)
+{
+	struct iovec iov = {(void *)buf, len};
+
+	return ptrace_status(ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov));
+}
+
+static kt_status
+lx_siginfo(struct kt_os *os, pid_t tid, siginfo_t *si)
+{
+	return ptrace_status(ptrace(PTRACE_GETSIGINFO, tid, 0, si));
+}
+
+static kt_status
+lx_event_msg(struct kt_os *os, pid_t tid, unsigned long *msg)
+{
+	return ptrace_status(ptrace(PTRACE_GETEVENTMSG, tid, 0, msg));
+}
+
+static kt_status
+lx_peek(struct kt_os *os, pid_t tid, uint64_t addr, uint64_t *word)
+{
+	errno = 0;
+	long v = ptrace(PTRACE_PEEKDATA, tid, (void *)addr, 0);
+	if (v == -1 && errno != 0)
+		return kt_status_from_errno(errno);
+	*word = (uint64_t)v;
+	return KT_OK;
+}
+
+static kt_status
+lx_poke(struct kt_os *os, pid_t tid, uint64_t addr, uint64_t word)
+{
+	return ptrace_status(ptrace(PTRACE_POKEDATA, tid, (void *)addr, (void *)word));
+}
+
+static int
+mem_fd(struct os_linux *l, pid_t pid)
+{
+	if (l->mem_pid == pid && l->mem_fd >= 0)
+		return l->mem_fd;
+	if (l->mem_fd >= 0)
+		close(l->mem_fd);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	l->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	l->mem_pid = l->mem_fd >= 0 ? pid : 0;
+	return l->mem_fd;
+}
+
+static kt_status
+lx_read(struct kt_os *os, pid_t pid, uint64_t addr, void *buf, size_t len, size_t *got)
+{
+	struct iovec local = {buf, len}, remote = {(void *)addr, len};
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	*got = 0;
+	if (n == (ssize_t)len) {
+		*got = len;
+		return KT_OK;
+	}
+	/* Partial or refused (e.g. PROT_NONE guard, EPERM): try /proc/PID/mem. */
+	int fd = mem_fd(L(os), pid);
+	if (fd >= 0) {
+		size_t done = 0;
+		while (done < len) {
+			ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(addr + done));
+			if (r <= 0)
+				break;
+			done += (size_t)r;
+		}
+		*got = done;
+		if (done == len)
+			return KT_OK;
+	} else if (n > 0) {
+		*got = (size_t)n;
+	}
+	return KT_ERR_MEM;
+}
+
+static kt_status
+lx_write(struct kt_os *os, pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	int fd = mem_fd(L(os), pid);
+
+	if (fd >= 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)addr);
+		if (n == (ssize_t)len)
+			return KT_OK;
+	}
+	struct iovec local = {(void *)buf, len}, remote = {(void *)addr, len};
+	if (process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)len)
+		return KT_OK;
+	return KT_ERR_MEM;
+}
+
+static kt_status
+lx_tgkill(struct kt_os *os, pid_t pid, pid_t tid, int sig)
+{
+	return syscall(SYS_tgkill, pid, tid, sig) == 0 ? KT_OK : kt_status_from_errno(errno);
+}
+
+static void
+lx_flush_signals(struct kt_os *os)
+{
+	struct signalfd_siginfo ssi;
+
+	while (read(L(os)->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
+		;
+}
+
+static const struct kt_os_ops linux_ops = {
+	.flush_signals = lx_flush_signals,
+	.wait = lx_wait,
+	.seize = lx_seize,
+	.interrupt = lx_interrupt,
+	.cont = lx_cont,
+	.step = lx_step,
+	.listen = lx_listen,
+	.detach = lx_detach,
+	.get_regs = lx_get_regs,
+	.set_regs = lx_set_regs,
+	.siginfo = lx_siginfo,
+	.event_msg = lx_event_msg,
+	.peek = lx_peek,
+	.poke = lx_poke,
+	.read = lx_read,
+	.write = lx_write,
+	.tgkill = lx_tgkill,
+};
+
+struct kt_os *
+kt_os_linux_new(void)
+{
+	struct os_linux *l = calloc(1, sizeof(*l));
+	sigset_t set;
+
+	if (!l)
+		return NULL;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) {
+		KT_SAVE_ERRNO(free(l));
+		return NULL;
+	}
+	l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (l->sigfd < 0) {
+		KT_SAVE_ERRNO(free(l));
+		return NULL;
+	}
+	l->mem_fd = -1;
+	l->base.ops = &linux_ops;
+	return &l->base;
+}
+
+void
+kt_os_linux_forget(struct kt_os *os, pid_t pid)
+{
+	struct os_linux *l = L(os);
+
+	if (l->mem_pid == pid && l->mem_fd >= 0) {
+		close(l->mem_fd);
+		l->mem_fd = -1;
+		l->mem_pid = 0;
+	}
+}
+
+void
+kt_os_linux_free(struct kt_os *os)
+{
+	struct os_linux *l = L(os);
+
+	if (!l)
+		return;
+	if (l->mem_fd >= 0)
+		close(l->mem_fd);
+	close(l->sigfd);
+	free(l);
+}

@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c - the event loop (see run.h).  One stop, end to end:
+ *
+ *   waitpid ─► which thread, which ptrace event ─► arch: classify the trap
+ *     ─► policy: condition false? ignore count? internal? signal to pass?
+ *          ├─ resume silently: step over our patch for this thread only
+ *          └─ surface: stop every other thread, hand the stop back
+ *
+ * While every thread is being stopped (s->collecting), nothing surfaces:
+ * breakpoint hits are cancelled (pc moved back onto the breakpoint, so the
+ * thread hits it again when resumed) and other stops are kept as pending
+ * reports, shown before anything is resumed again.
+ */
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "expr.h"
+#include "eval.h"
+#include "location.h"
+#include "modules.h"
+#include "patch.h"
+#include "signals.h"
+#include "stepper.h"
+
+#define OPTIONS                                                                        \
+	(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |              \
+	 PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACEEXEC)
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The next event: one queued earlier, or a new one from the OS. */
+kt_status
+kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *ev, int *sig)
+{
+	if (s->nqueue > 0) {
+		*ev = s->queue[0];
+		memmove(&s->queue[0], &s->queue[1], --s->nqueue * sizeof(s->queue[0]));
+		*wake = KT_WAKE_EVENT;
+		return KT_OK;
+	}
+	int timeout = -1;
+	if (s->timeout_deadline_ms) {
+		uint64_t now = now_ms();
+		timeout = now >= s->timeout_deadline_ms ? 0 : (int)(s->timeout_deadline_ms - now);
+	}
+	return s->os->ops->wait(s->os, timeout, wake, ev, sig);
+}
+
+void
+kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev)
+{
+	if (s->nqueue < sizeof(s->queue) / sizeof(s->queue[0]))
+		s->queue[s->nqueue++] = *ev;
+}
+
+static bool
+take_early(struct kt_session *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->nearly; i++) {
+		if (s->early[i] != tid)
+			continue;
+		s->early[i] = s->early[--s->nearly];
+		return true;
+	}
+	return false;
+}
+
+static void
+add_early(struct kt_session *s, pid_t tid)
+{
+	if (s->nearly == s->cap_early) {
+		size_t cap = s->cap_early ? 2 * s->cap_early : 8;
+		pid_t *v = realloc(s->early, cap * sizeof(*v));
+		if (!v)
+			return;
+		s->early = v;
+		s->cap_early = cap;
+	}
+	s->early[s->nearly++] = tid;
+}
+
+/* Resume T with CONT (or LISTEN from group-stop), delivering its pending signal. */
+void
+kt_run_cont_thread(struct kt_session *s, struct kt_thread *t)
+{
+	int sig = t->pending_sig;
+
+	t->pending_sig = 0;
+	t->regs_valid = false;
+	t->cancelled_hit = false;
+	t->at_exec = false;
+	if (s->os->ops->cont(s->os, t->tid, sig) == KT_OK)
+		t->state = KT_TS_RUNNING;
+	else
+		t->exited = true; /* gone: its exit event follows */
+}
+
+struct kt_thread *
+kt_run_any_stopped(struct kt_session *s)
+{
+	if (s->cur && s->cur->state == KT_TS_STOPPED && !s->cur->exited)
+		return s->cur;
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i]->state == KT_TS_STOPPED && !s->threads[i]->exited)
+			return s->threads[i];
+	return NULL;
+}
+
+static void
+process_gone(struct kt_session *s)
+{
+	s->exited = true;
+	kt_threads_clear(s);
+	kt_patches_forget(s);
+	kt_os_linux_forget(s->os, s->pid);
+}
+
+/* Handle a fork/vfork child: clean our patches out of it and let it go. */
+static void
+release_child(struct kt_session *s, pid_t child, bool vfork)
+{
+	enum kt_wake wake;
+	struct kt_os_event ev;
+	int sig;
+
+	/* Wait for the child's first stop, unless it already arrived. */
+	while (!take_early(s, child)) {
+		if (s->os->ops->wait(s->os, 5000, &wake, &ev, &sig) != KT_OK ||
+		    wake != KT_WAKE_EVENT)
+			return;
+		if (ev.tid == child)
+			break;
+		kt_run_push_event(s, &ev);
+	}
+	if (!vfork)
+		kt_patches_clean_child(s, child);
+	kt_stepper_clean_child(s, child);
+	s->os->ops->detach(s->os, child, 0);
+}
+
+static void
+handle_exec(struct kt_session *s, struct kt_thread *t)
+{
+	/* A new address space: only the thread group leader survives. */
+	for (size_t i = s->nthreads; i-- > 0;)
+		if (s->threads[i] != t && s->threads[i]->tid != s->pid)
+			kt_thread_remove(s, s->threads[i]);
+	if (t->tid != s->pid) {
+		struct kt_thread *leader = kt_thread_find(s, s->pid);
+		if (leader)
+			kt_thread_remove(s, leader);
+		t->tid = s->pid;
+	}
+	kt_patches_forget(s);
+	kt_stepper_forget(s);
+	kt_os_linux_forget(s->os, s->pid);
+	kt_modules_free(s);
+	s->dl_debug_state = 0;
+	for (size_t i = 0; i < s->bps.n; i++)
+		kt_bp_clear_addrs(s->bps.v[i]);
+	s->cur = t;
+	t->at_exec = true;
+	kt_run_setup(s);
+}
+
+/* Evaluate BP's condition for thread T; errors stop (as GDB does). */
+static bool
+condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp)
+{
+	struct kt_value v;
+	struct kt_expr_err err;
+
+	if (!bp->cond)
+		return true;
+	if (kt_eval_compiled(s, t, bp->cond, &v, &err) != KT_OK) {
+		fprintf(s->err, "Error in testing condition for breakpoint %d: %s\n", bp->num,
+			err.msg);
+		return true;
+	}
+	return kt_value_true(&v);
+}
+
+/* Our patch at ADDR was hit by T (pc already moved back to ADDR in t->regs). */
+static bool
+patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_stop *stop)
+{
+	struct kt_patch *p = kt_patch_find(s, addr);
+	bool surface = false;
+	int first = 0;
+
+	s->count.hits++;
+	if (p)
+		p->hits++;
+	if (addr == s->dl_debug_state && s->dl_debug_state) {
+		/* A shared library was loaded or unloaded: resolve pending breakpoints. */
+		kt_modules_refresh(s, NULL);
+		kt_run_resolve_pending(s, t->tid);
+	}
+	if (s->finish.active && addr == s->finish.ret_addr && t->tid == s->finish.tid &&
+	    kt_regs_sp(s->arch, &t->regs) >= s->finish.sp) {
+		surface = true;
+		stop->kind = KT_STOP_STEP;
+		stop->finish_value = true;
+	}
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (!bp->enabled || !kt_bp_has_addr(bp, addr))
+			continue;
+		if (s->collecting)
+			break; /* the hit is cancelled: it happens again later */
+		if (kt_bp_hit(bp, condition_true(s, t, bp)) == KT_HIT_STOP) {
+			if (!surface || stop->kind != KT_STOP_BREAKPOINT) {
+				if (!first)
+					first = bp->num;
+				surface = true;
+				stop->kind = KT_STOP_BREAKPOINT;
+			}
+		}
+	}
+	if (surface) {
+		stop->thread = t;
+		stop->addr = addr;
+		stop->bp_num = first;
+		return true;
+	}
+	if (s->collecting)
+		return false;
+	s->count.silent_hits++;
+	/* Resume only this thread, over the patch. */
+	if (kt_stepper_step_over(s, t, p) != KT_OK)
+		t->exited = true;
+	return false;
+}
+
+/*
+ * Handle one event.  Returns true when it must be shown (STOP filled).
+ * With s->collecting, nothing is resumed and nothing surfaces: stops are
+ * held as pending reports.
+ */
+bool
+kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct kt_stop *stop)
+{
+	struct kt_thread *t = kt_thread_find(s, ev->tid);
+	int status = ev->status;
+
+	memset(stop, 0, sizeof(*stop));
+	if (!t) {
+		if (WIFSTOPPED(status))
+			add_early(s, ev->tid); /* a new thread or child before its announcement */
+		return false;
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		bool leader = ev->tid == s->pid;
+		kt_thread_remove(s, t);
+		if (!leader)
+			return false;
+		if (WIFEXITED(status)) {
+			stop->kind = KT_STOP_EXITED;
+			stop->exit_code = WEXITSTATUS(status);
+		} else {
+			stop->kind = KT_STOP_KILLED;
+			stop->signo = WTERMSIG(status);
+		}
+		process_gone(s);
+		return true;
+	}
+	if (!WIFSTOPPED(status))
+		return false;
+
+	int sig = WSTOPSIG(status), event = status >> 16;
+	enum kt_thread_state was = t->state;
+	t->state = KT_TS_STOPPED;
+	t->regs_valid = false;
+
+	switch (event) {
+	case PTRACE_EVENT_CLONE: {
+		unsigned long msg = 0;
+		s->os->ops->event_msg(s->os, t->tid, &msg);
+		struct kt_thread *nt = kt_thread_add(s, (pid_t)msg, KT_TS_NEW);
+		if (nt && take_early(s, nt->tid)) {
+			nt->state = KT_TS_STOPPED;
+			if (!s->collecting)
+				kt_run_cont_thread(s, nt);
+		}
+		if (!s->collecting)
+			kt_run_cont_thread(s, t);
+		return false;
+	}
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK: {
+		unsigned long msg = 0;
+		s->os->ops->event_msg(s->os, t->tid, &msg);
+		if (event == PTRACE_EVENT_VFORK && !s->vfork_lifted) {
+			/* The child shares our memory until it execs or exits. */
+			kt_patches_lift_all(s, t->tid);
+			s->vfork_lifted = true;
+		}
+		release_child(s, (pid_t)msg, event == PTRACE_EVENT_VFORK);
+		if (!s->collecting)
+			kt_run_cont_thread(s, t);
+		return false;
+	}
+	case PTRACE_EVENT_VFORK_DONE:
+		if (s->vfork_lifted) {
+			kt_patches_replant_all(s, t->tid);
+			s->vfork_lifted = false;
+		}
+		if (!s->collecting)
+			kt_run_cont_thread(s, t);
+		return false;
+	case PTRACE_EVENT_EXEC: {
+		char exe[64];
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)s->pid);
+		handle_exec(s, t);
+		fprintf(s->err, "process %d is executing a new program\n", (int)s->pid);
+		if (!s->collecting)
+			kt_run_cont_thread(s, t);
+		return false;
+	}
+	case PTRACE_EVENT_STOP:
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			/* Group-stop: keep it stopped for the program, but listen. */
+			t->interrupt_sent = false;
+			if (!s->collecting && s->os->ops->listen(s->os, t->tid) == KT_OK)
+				t->state = KT_TS_LISTEN;
+			return false;
+		}
+		t->interrupt_sent = false;
+		if (was == KT_TS_NEW || !s->collecting) {
+			/* A new thread's first stop, or a stale interrupt: go on. */
+			if (!s->collecting)
+				kt_run_cont_thread(s, t);
+		}
+		return false;
+	default:
+		break;
+	}
+
+	/* A signal-delivery-stop. */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (s->os->ops->siginfo(s->os, t->tid, &si) != KT_OK)
+		return false;
+	if (kt_thread_regs(s, t) != KT_OK)
+		return false;
+	if (t->task == KT_TASK_DISPLACED && kt_stepper_displaced_stop(s, t, sig, &si))
+		return false; /* held or finished inside the slot */
+
+	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
+	uint8_t before[4] = {0}, at[4] = {0};
+	size_t nb = 0, na = 0;
+	if (sig == SIGTRAP || sig == SIGILL) {
+		kt_mem_read_raw(s, pc - sizeof(before), before, sizeof(before), &nb);
+		if (nb != sizeof(before))
+			nb = 0;
+		kt_mem_read_raw(s, pc, at, sizeof(at), &na);
+	}
+	struct kt_trap_in in = {
+		.signo = sig,
+		.si_code = si.si_code,
+		.fault_addr = (uint64_t)(uintptr_t)si.si_addr,
+		.pc = pc,
+		.stepping = false,
+		.before = before,
+		.nbefore = nb,
+		.at = at,
+		.nat = na,
+		.is_patch = kt_stepper_is_patch,
+		.ctx = s,
+	};
+	struct kt_trap_out out;
+	s->arch->classify_trap(&in, &out);
+
+	switch (out.kind) {
+	case KT_TRAP_PATCH:
+		s->arch->set_pc(&t->regs, out.addr);
+		if (s->collecting) {
+			/* Cancel the hit: it happens again when the thread resumes. */
+			kt_thread_set_regs(s, t);
+			t->cancelled_hit = true;
+			return false;
+		}
+		if (patch_hit(s, t, out.addr, stop)) {
+			kt_thread_set_regs(s, t);
+			t->stop_pc = out.addr;
+			return true;
+		}
+		return false;
+	case KT_TRAP_DEBUGTRAP:
+		stop->kind = KT_STOP_DEBUGTRAP;
+		stop->thread = t;
+		stop->addr = out.addr;
+		stop->trap_what = out.what;
+		if (out.resume_pc != pc) {
+			s->arch->set_pc(&t->regs, out.resume_pc);
+			kt_thread_set_regs(s, t);
+		}
+		t->stop_pc = kt_regs_pc(s->arch, &t->regs);
+		if (s->collecting) {
+			t->pending_report = true;
+			return false;
+		}
+		return true;
+	case KT_TRAP_STEP:
+		if (!s->collecting)
+			kt_run_cont_thread(s, t);
+		return false;
+	default:
+		break;
+	}
+
+	/* An ordinary signal (or the program's own fatal trap). */
+	const struct kt_sig_policy *pol = kt_signal_policy(s, sig);
+	t->pending_sig = pol->pass || out.kind == KT_TRAP_TRAP ? sig : 0;
+	if (pol->stop || out.kind == KT_TRAP_TRAP) {
+		stop->kind = KT_STOP_SIGNAL;
+		stop->thread = t;
+		stop->signo = sig;
+		stop->si = si;
+		stop->trap = out.kind == KT_TRAP_TRAP;
+		stop->trap_what = out.what;
+		stop->addr = pc;
+		t->stop_pc = pc;
+		t->pending_si = si;
+		if (s->collecting) {
+			t->pending_report = true;
+			return false;
+		}
+		return true;
+	}
+	if (pol->print)
+		fprintf(s->err, "Thread %d received signal %s, %s.\n", t->num,
+			kt_signal_name(sig), pol->pass ? "passing it" : "discarding it");
+	if (!s->collecting)
+		kt_run_cont_thread(s, t);
+	return false;
+}
+
+static bool
+anyone_running(struct kt_session *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (!t->exited && (t->state == KT_TS_RUNNING || t->state == KT_TS_NEW ||
+				   t->state == KT_TS_LISTEN))
+			return true;
+	}
+	return false;
+}
+
+kt_status
+kt_run_stop_all(struct kt_session *s)
+{
+	struct kt_stop stop;
+
+	if (!s->pid || s->exited)
+		return KT_OK;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (t->exited || t->state == KT_TS_STOPPED || t->state == KT_TS_NEW)
+			continue;
+		if (t->interrupt_sent)
+			continue;
+		if (s->os->ops->interrupt(s->os, t->tid) == KT_OK)
+			t->interrupt_sent = true;
+		else
+			t->exited = true; /* a zombie; its exit event comes later */
+	}
+	s->collecting = true;
+	while (anyone_running(s) && !s->exited) {
+		enum kt_wake wake;
+		struct kt_os_event ev;
+		int sig;
+		kt_status st = s->os->ops->wait(s->os, 10000, &wake, &ev, &sig);
+		if (st == KT_ERR_NOTFOUND) {
+			process_gone(s);
+			break;
+		}
+		if (st != KT_OK || wake == KT_WAKE_TIMEOUT)
+			break;
+		if (wake == KT_WAKE_SIGNAL)
+			continue; /* already stopping */
+		if (kt_run_handle_event(s, &ev, &stop) &&
+		    (stop.kind == KT_STOP_EXITED || stop.kind == KT_STOP_KILLED)) {
+			s->exited = true;
+			break;
+		}
+	}
+	s->collecting = false;
+	return KT_OK;
+}
+
+/* Take one pending report, if any thread holds one. */
+static bool
+take_pending(struct kt_session *s, struct kt_stop *stop)
+{
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (!t->pending_report)
+			continue;
+		t->pending_report = false;
+		memset(stop, 0, sizeof(*stop));
+		stop->thread = t;
+		stop->addr = t->stop_pc;
+		if (t->pending_sig || t->pending_si.si_signo) {
+			stop->kind = KT_STOP_SIGNAL;
+			stop->signo = t->pending_si.si_signo;
+			stop->si = t->pending_si;
+		} else {
+			stop->kind = KT_STOP_DEBUGTRAP;
+			stop->trap_what = "trap";
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Resume every stopped thread; threads sitting on a patch step over it first. */
+kt_status
+kt_run_resume_all(struct kt_session *s)
+{
+	/* In-line step-overs first, while everyone else is still stopped. */
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (t->state != KT_TS_STOPPED || t->exited || t->cancelled_hit)
+			continue;
+		if (kt_thread_regs(s, t) != KT_OK)
+			continue;
+		struct kt_patch *p = kt_patch_find(s, kt_regs_pc(s->arch, &t->regs));
+		if (p && p->planted && t->pending_sig == 0 &&
+		    !kt_stepper_can_displace(s, p))
+			kt_stepper_inline(s, t, p);
+	}
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (t->state != KT_TS_STOPPED || t->exited || t->pending_report)
+			continue;
+		if (kt_thread_regs(s, t) != KT_OK) {
+			t->exited = true;
+			continue;
+		}
+		struct kt_patch *p = kt_patch_find(s, kt_regs_pc(s->arch, &t->regs));
+		if (p && p->planted && !t->cancelled_hit && t->pending_sig == 0) {
+			if (kt_stepper_step_over(s, t, p) != KT_OK)
+				t->exited = true;
+		} else {
+			kt_run_cont_thread(s, t);
+		}
+	}
+	return KT_OK;
+}
+
+/* Wait until a stop surfaces; then stop everyone else. */
+static kt_status
+run_until_stop(struct kt_session *s, struct kt_stop *stop)
+{
+	for (;;) {
+		enum kt_wake wake;
+		struct kt_os_event ev;
+		int sig = 0;
+		if (take_pending(s, stop)) {
+			/* Held while stepping a thread over a patch in line. */
+			kt_run_stop_all(s);
+			s->cur = stop->thread;
+			return KT_OK;
+		}
+		kt_status st = kt_run_next_event(s, &wake, &ev, &sig);
+		if (st == KT_ERR_NOTFOUND) {
+			memset(stop, 0, sizeof(*stop));
+			stop->kind = KT_STOP_EXITED;
+			process_gone(s);
+			return KT_OK;
+		}
+		if (st != KT_OK)
+			return st;
+		if (wake == KT_WAKE_TIMEOUT) {
+			kt_run_stop_all(s);
+			memset(stop, 0, sizeof(*stop));
+			stop->kind = s->exited ? KT_STOP_EXITED : KT_STOP_TIMEOUT;
+			stop->thread = s->cur;
+			return KT_OK;
+		}
+		if (wake == KT_WAKE_SIGNAL) {
+			kt_run_stop_all(s);
+			memset(stop, 0, sizeof(*stop));
+			stop->kind = sig == SIGINT ? KT_STOP_INTERRUPT : KT_STOP_TERMINATE;
+			stop->signo = sig;
+			stop->thread = s->cur;
+			if (s->exited)
+				stop->kind = KT_STOP_EXITED;
+			return KT_OK;
+		}
+		if (!kt_run_handle_event(s, &ev, stop))
+			continue;
+		if (stop->kind == KT_STOP_EXITED || stop->kind == KT_STOP_KILLED)
+			return KT_OK;
+		if (stop->finish_value)
+			s->finish.active = false;
+		kt_run_stop_all(s);
+		if (s->exited) {
+			/* Everyone died while stopping (exit_group): report that. */
+			stop->kind = KT_STOP_EXITED;
+			stop->thread = NULL;
+			return KT_OK;
+		}
+		if (stop->thread) {
+			s->cur = stop->thread;
+			s->frame = 0;
+		}
+		return KT_OK;
+	}
+}
+
+kt_status
+kt_run_continue(struct kt_session *s, struct kt_stop *stop)
+{
+	if (!s->pid || s->exited)
+		return KT_ERR_STATE;
+	if (take_pending(s, stop)) {
+		s->cur = stop->thread;
+		return KT_OK;
+	}
+	kt_status st = kt_run_resume_all(s);
+	if (st != KT_OK)
+		return st;
+	return run_until_stop(s, stop);
+}
+
+kt_status
+kt_run_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop)
+{
+	return kt_stepper_stepi(s, t, stop);
+}
+
+kt_status
+kt_run_nexti(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop)
+{
+	uint8_t code[KT_INSN_MAX];
+	kt_status st;
+
+	if ((st = kt_thread_regs(s, t)) != KT_OK)
+		return st;
+	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
+	if (kt_mem_read(s, pc, code, sizeof(code), NULL) == KT_OK &&
+	    s->arch->is_call(code, sizeof(code), pc)) {
+		size_t len = s->arch->insn_length(code, sizeof(code), pc);
+		return kt_run_finish(s, t, pc + len, kt_regs_sp(s->arch, &t->regs), stop);
+	}
+	return kt_stepper_stepi(s, t, stop);
+}
+
+kt_status
+kt_run_finish(struct kt_session *s, struct kt_thread *t, uint64_t ret_addr, uint64_t caller_sp,
+	      struct kt_stop *stop)
+{
+	kt_status st = kt_patch_get(s, t->tid, ret_addr);
+
+	if (st != KT_OK)
+		return st;
+	s->finish.active = true;
+	s->finish.tid = t->tid;
+	s->finish.ret_addr = ret_addr;
+	s->finish.sp = caller_sp;
+	st = kt_run_continue(s, stop);
+	s->finish.active = false;
+	struct kt_thread *via = kt_run_any_stopped(s);
+	if (!s->exited)
+		kt_patch_put(s, via ? via->tid : 0, ret_addr);
+	return st;
+}
+
+kt_status
+kt_run_detach(struct kt_session *s)
+{
+	if (!s->pid || s->exited)
+		return KT_ERR_STATE;
+	kt_run_stop_all(s);
+	struct kt_thread *via = kt_run_any_stopped(s);
+	if (via) {
+		kt_stepper_release_all(s);
+		kt_patches_lift_all(s, via->tid);
+	}
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (!t->exited)
+			s->os->ops->detach(s->os, t->tid, t->pending_sig);
+	}
+	process_gone(s);
+	return KT_OK;
+}
+
+kt_status
+kt_run_kill(struct kt_session *s)
+{
+	if (!s->pid || s->exited)
+		return KT_ERR_STATE;
+	kill(s->pid, SIGKILL);
+	for (;;) {
+		enum kt_wake wake;
+		struct kt_os_event ev;
+		int sig;
+		kt_status st = s->os->ops->wait(s->os, 5000, &wake, &ev, &sig);
+		if (st != KT_OK || wake == KT_WAKE_TIMEOUT)
+			break;
+		if (wake == KT_WAKE_EVENT && ev.tid == s->pid &&
+		    (WIFEXITED(ev.status) || WIFSIGNALED(ev.status)))
+			break;
+	}
+	s->nqueue = 0;
+	process_gone(s);
+	return KT_OK;
+}
+
+void
+kt_run_resolve_pending(struct kt_session *s, pid_t via)
+{
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (bp->naddrs > 0)
+			continue;
+		uint64_t *addrs = NULL;
+		size_t n = kt_location_resolve_quiet(s, bp->spec, &addrs);
+		for (size_t k = 0; k < n; k++)
+			if (kt_bp_add_addr(bp, addrs[k]) == KT_OK &&
+			    kt_patch_get(s, via, addrs[k]) != KT_OK)
+				fprintf(s->err, "warning: cannot insert breakpoint %d at 0x%llx\n",
+					bp->num, (unsigned long long)addrs[k]);
+		if (n > 0)
+			fprintf(s->err, "Breakpoint %d resolved: %s\n", bp->num, bp->spec);
+		free(addrs);
+	}
+}
+
+kt_status
+kt_run_setup(struct kt_session *s)
+{
+	struct kt_thread *via = kt_run_any_stopped(s);
+	kt_status st = kt_modules_refresh(s, NULL);
+
+	if (st != KT_OK || !via)
+		return st;
+	/* The dynamic linker calls _dl_debug_state after every change of the
+	 * link map (r_debug rendezvous): our hook for pending breakpoints. */
+	if (!s->dl_debug_state) {
+		uint64_t *addrs = NULL;
+		size_t n = kt_lookup_function(s, "_dl_debug_state", &addrs);
+		if (n > 0 && kt_patch_get(s, via->tid, addrs[0]) == KT_OK)
+			s->dl_debug_state = addrs[0];
+		free(addrs);
+	}
+	kt_run_resolve_pending(s, via->tid);
+	if (s->set.displaced && !getenv("KT_NOSLOT") && kt_stepper_setup(s, via) != KT_OK)
+		fprintf(s->err, "warning: no scratch page for displaced stepping; "
+				"stepping over breakpoints in line\n");
+	return KT_OK;
+}
+
+unsigned long
+kt_run_ptrace_options(void)
+{
+	return OPTIONS;
+}

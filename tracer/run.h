@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h - the event loop: resuming the process, waiting for ptrace events,
+ * classifying each stop and applying policy, and stopping every thread
+ * when a stop must be shown (all-stop).  A breakpoint hit that does not
+ * stop (false condition, ignore count, internal breakpoint) resumes only
+ * the thread that hit it.
+ *
+ * Every function here leaves the process either gone or with every thread
+ * stopped (all-stop), except where said.
+ */
+#ifndef KT_RUN_H
+#define KT_RUN_H
+
+#include "session.h"
+
+/* Resume every thread and run until a stop surfaces; describe it in STOP. */
+kt_status kt_run_continue(struct kt_session *s, struct kt_stop *stop);
+/* Single-step thread T one instruction (others stay stopped). */
+kt_status kt_run_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop);
+/* Step over a call at T's pc, else one instruction. */
+kt_status kt_run_nexti(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop);
+/* Run until the current function of T returns (RET_ADDR is its return address). */
+kt_status kt_run_finish(struct kt_session *s, struct kt_thread *t, uint64_t ret_addr,
+			uint64_t caller_sp, struct kt_stop *stop);
+/* Stop every running thread (all-stop); used before reporting. */
+kt_status kt_run_stop_all(struct kt_session *s);
+/* Detach: lift every patch, detach every thread (leaves it running). */
+kt_status kt_run_detach(struct kt_session *s);
+/* Kill the process and reap it. */
+kt_status kt_run_kill(struct kt_session *s);
+/* The options kitrace seizes every thread with. */
+unsigned long kt_run_ptrace_options(void);
+
+/* Building blocks shared with stepper.c. */
+kt_status kt_run_resume_all(struct kt_session *s);
+kt_status kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *ev,
+			    int *sig);
+void kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev);
+bool kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev,
+			 struct kt_stop *stop);
+void kt_run_cont_thread(struct kt_session *s, struct kt_thread *t);
+struct kt_thread *kt_run_any_stopped(struct kt_session *s);
+
+/* Take over the process after launch or attach: modules, hooks, pending breakpoints. */
+kt_status kt_run_setup(struct kt_session *s);
+/* Resolve pending breakpoints against the current modules; plant new locations. */
+void kt_run_resolve_pending(struct kt_session *s, pid_t via);
+
+#endif

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stepper.c - stepping threads over our patches (see stepper.h).
+ */
+#include "stepper.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "run.h"
+#include "signals.h"
+
+#define SLOT_PAGES 16
+
+bool
+kt_stepper_is_patch(void *ctx, uint64_t addr)
+{
+	struct kt_patch *p = kt_patch_find(ctx, addr);
+
+	return p && p->planted;
+}
+
+static kt_status
+mem_read_cb(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return kt_mem_read(ctx, addr, buf, len, NULL);
+}
+
+static kt_status
+mem_write_cb(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	return kt_mem_write(ctx, addr, buf, len);
+}
+
+bool
+kt_stepper_can_displace(struct kt_session *s, struct kt_patch *p)
+{
+	if (!s->set.displaced || !s->arch->plan)
+		return false;
+	if (kt_patch_plan(s, p) != KT_OK)
+		return false;
+	if (p->plan.kind == KT_PLAN_EMULATE)
+		return true;
+	return p->plan.kind == KT_PLAN_OOL && s->slots && s->slots->base;
+}
+
+/* Wait for the next event of thread T, queueing other threads' events. */
+static kt_status
+wait_thread(struct kt_session *s, struct kt_thread *t, struct kt_os_event *ev)
+{
+	for (;;) {
+		enum kt_wake wake;
+		int sig;
+		kt_status st = kt_run_next_event(s, &wake, ev, &sig);
+		if (st != KT_OK)
+			return st;
+		if (wake == KT_WAKE_TIMEOUT)
+			return KT_ERR_TIMEOUT;
+		if (wake == KT_WAKE_SIGNAL) {
+			s->os->ops->interrupt(s->os, t->tid);
+			continue;
+		}
+		if (ev->tid == t->tid)
+			return KT_OK;
+		/* Another thread (stopped threads only die): handle it now. */
+		struct kt_stop ignored;
+		bool was = s->collecting;
+		s->collecting = true;
+		kt_run_handle_event(s, ev, &ignored);
+		s->collecting = was;
+	}
+}
+
+static bool
+is_sync_fault(int sig, const siginfo_t *si)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
+	       si->si_code > 0;
+}
+
+/*
+ * Single-step T once (patch at pc lifted if P).  On return T is stopped,
+ * or gone (*gone).  A signal that is not the step's trap is returned in
+ * *sig with *si; an asynchronous one is held in t->pending_sig.
+ */
+static kt_status
+single_step(struct kt_session *s, struct kt_thread *t, struct kt_patch *p, int *sigout,
+	    siginfo_t *si, bool *gone)
+{
+	kt_status st = KT_OK;
+
+	*sigout = 0;
+	*gone = false;
+	if (p && (st = kt_patch_lift(s, t->tid, p)) != KT_OK)
+		return st;
+	for (int tries = 0; tries < 32; tries++) {
+		struct kt_os_event ev;
+		bool finishing_exec = t->at_exec;
+		t->at_exec = false;
+		t->regs_valid = false;
+		if ((st = s->os->ops->step(s->os, t->tid, 0)) != KT_OK)
+			break;
+		t->state = KT_TS_RUNNING;
+		if ((st = wait_thread(s, t, &ev)) != KT_OK)
+			break;
+		if (WIFEXITED(ev.status) || WIFSIGNALED(ev.status)) {
+			struct kt_stop ignored;
+			kt_run_handle_event(s, &ev, &ignored);
+			*gone = true;
+			return KT_OK; /* the patch went with the process or stays */
+		}
+		t->state = KT_TS_STOPPED;
+		int sig = WSTOPSIG(ev.status);
+		if ((ev.status >> 16) != 0) {
+			/* An event stop (clone, exec, interrupt): the step finished or will. */
+			if ((ev.status >> 16) == PTRACE_EVENT_STOP)
+				t->interrupt_sent = false;
+			if ((ev.status >> 16) == PTRACE_EVENT_STOP)
+				continue;
+			struct kt_stop ignored;
+			bool was = s->collecting;
+			s->collecting = true;
+			kt_run_handle_event(s, &ev, &ignored);
+			s->collecting = was;
+			break;
+		}
+		memset(si, 0, sizeof(*si));
+		s->os->ops->siginfo(s->os, t->tid, si);
+		if (sig == SIGTRAP && (si->si_code == TRAP_TRACE || si->si_code == TRAP_BRKPT)) {
+			if (finishing_exec)
+				continue; /* that step only returned from execve */
+			break; /* the step completed */
+		}
+		if (sig == SIGTRAP || is_sync_fault(sig, si)) {
+			*sigout = sig; /* the instruction itself trapped or faulted */
+			break;
+		}
+		/* An asynchronous signal: hold it, step again. */
+		t->pending_sig = sig;
+		t->pending_si = *si;
+	}
+	t->regs_valid = false;
+	if (p && !s->exited)
+		kt_patch_replant(s, t->tid, p);
+	s->count.inline_steps++;
+	return st;
+}
+
+kt_status
+kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
+{
+	int sig;
+	siginfo_t si;
+	bool gone;
+	kt_status st = single_step(s, t, p, &sig, &si, &gone);
+
+	if (st != KT_OK || gone)
+		return st;
+	if (sig) {
+		/* The stepped instruction faulted: report as if it ran natively. */
+		const struct kt_sig_policy *pol = kt_signal_policy(s, sig);
+		t->pending_sig = pol->pass ? sig : 0;
+		t->pending_si = si;
+		if (kt_thread_regs(s, t) == KT_OK)
+			t->stop_pc = kt_regs_pc(s->arch, &t->regs);
+		if (pol->stop)
+			t->pending_report = true;
+	}
+	return KT_OK;
+}
+
+static struct kt_slots *
+slots(struct kt_session *s)
+{
+	return s->slots;
+}
+
+/* The slot of thread T (allocated on first use), or 0 if none is free. */
+static size_t
+slot_of(struct kt_session *s, struct kt_thread *t, bool *found)
+{
+	struct kt_slots *sl = slots(s);
+	size_t free_i = (size_t)-1;
+
+	*found = false;
+	for (size_t i = 0; i < sl->count; i++) {
+		if (sl->owner[i] == t->tid) {
+			*found = true;
+			return i;
+		}
+		if (!sl->owner[i] && free_i == (size_t)-1)
+			free_i = i;
+	}
+	if (free_i != (size_t)-1) {
+		sl->owner[free_i] = t->tid;
+		sl->holds[free_i] = 0;
+		*found = true;
+	}
+	return free_i;
+}
+
+static kt_status
+displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
+{
+	const struct kt_arch *a = s->arch;
+	struct kt_regs regs = t->regs;
+	kt_status st;
+
+	if (p->plan.kind == KT_PLAN_EMULATE) {
+		struct kt_arch_mem mem = {mem_read_cb, mem_write_cb, s};
+		if ((st = a->emulate(&p->plan, p->addr, &regs, &mem)) != KT_OK)
+			return st;
+		t->regs = regs;
+		if ((st = kt_thread_set_regs(s, t)) != KT_OK)
+			return st;
+		s->count.emulated++;
+		kt_run_cont_thread(s, t);
+		return KT_OK;
+	}
+	struct kt_slots *sl = slots(s);
+	bool found;
+	size_t i = slot_of(s, t, &found);
+	if (!found)
+		return KT_ERR_BUSY;
+	uint64_t slot = sl->base + i * sl->slot_size;
+	if (sl->holds[i] != p->addr) {
+		uint8_t code[256];
+		size_t len = sizeof(code) < sl->slot_size ? sizeof(code) : sl->slot_size;
+		if ((st = a->ool_build(&p->plan, p->addr, slot, code, &len)) != KT_OK)
+			return st;
+		if ((st = s->os->ops->write(s->os, s->pid, slot, code, len)) != KT_OK)
+			return st;
+		sl->holds[i] = p->addr;
+	}
+	t->disp_regs = t->regs;
+	a->ool_enter(&p->plan, p->addr, slot, &regs);
+	t->regs = regs;
+	if ((st = kt_thread_set_regs(s, t)) != KT_OK)
+		return st;
+	t->task = KT_TASK_DISPLACED;
+	t->disp_addr = p->addr;
+	t->slot = slot;
+	s->count.ool++;
+	kt_run_cont_thread(s, t);
+	return KT_OK;
+}
+
+kt_status
+kt_stepper_step_over(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
+{
+	kt_status st;
+
+	if (!p) {
+		kt_run_cont_thread(s, t);
+		return KT_OK;
+	}
+	if ((st = kt_thread_regs(s, t)) != KT_OK)
+		return st;
+	if (kt_stepper_can_displace(s, p) && displaced(s, t, p) == KT_OK)
+		return KT_OK;
+	/* In line: hold every other thread while the patch is lifted.  The
+	 * thread's pc (moved back onto the patch) is only in t->regs so far. */
+	if ((st = kt_thread_set_regs(s, t)) != KT_OK)
+		return st;
+	kt_run_stop_all(s);
+	if (s->exited)
+		return KT_OK;
+	if ((st = kt_stepper_inline(s, t, p)) != KT_OK)
+		return st;
+	return kt_run_resume_all(s);
+}
+
+kt_status
+kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop)
+{
+	int sig;
+	siginfo_t si;
+	bool gone;
+	kt_status st;
+
+	memset(stop, 0, sizeof(*stop));
+	if ((st = kt_thread_regs(s, t)) != KT_OK)
+		return st;
+	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
+	struct kt_patch *p = kt_patch_find(s, pc);
+	if (p && !p->planted)
+		p = NULL;
+	if (t->pending_sig) {
+		/* Deliver the held signal with this step, as continuing would. */
+		int psig = t->pending_sig;
+		t->pending_sig = 0;
+		const struct kt_sig_policy *pol = kt_signal_policy(s, psig);
+		if (pol->pass && s->os->ops->step(s->os, t->tid, psig) == KT_OK) {
+			struct kt_os_event ev;
+			t->state = KT_TS_RUNNING;
+			if (wait_thread(s, t, &ev) == KT_OK && WIFSTOPPED(ev.status))
+				t->state = KT_TS_STOPPED;
+			t->regs_valid = false;
+			p = NULL;
+			if (t->state == KT_TS_STOPPED && kt_thread_regs(s, t) == KT_OK) {
+				stop->kind = KT_STOP_STEP;
+				stop->thread = t;
+				stop->addr = kt_regs_pc(s->arch, &t->regs);
+				t->stop_pc = stop->addr;
+				return KT_OK;
+			}
+		}
+	}
+	st = single_step(s, t, p, &sig, &si, &gone);
+	if (st != KT_OK)
+		return st;
+	if (gone || s->exited) {
+		stop->kind = KT_STOP_EXITED;
+		return KT_OK;
+	}
+	if ((st = kt_thread_regs(s, t)) != KT_OK)
+		return st;
+	stop->thread = t;
+	stop->addr = kt_regs_pc(s->arch, &t->regs);
+	t->stop_pc = stop->addr;
+	if (sig == SIGTRAP) {
+		stop->kind = KT_STOP_DEBUGTRAP;
+		stop->trap_what = "int3";
+		stop->addr -= 1;
+	} else if (sig) {
+		const struct kt_sig_policy *pol = kt_signal_policy(s, sig);
+		t->pending_sig = pol->pass ? sig : 0;
+		stop->kind = KT_STOP_SIGNAL;
+		stop->signo = sig;
+		stop->si = si;
+	} else {
+		stop->kind = KT_STOP_STEP;
+	}
+	return KT_OK;
+}
+
+bool
+kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
+			  const siginfo_t *si)
+{
+	struct kt_slots *sl = slots(s);
+	struct kt_patch *p = kt_patch_find(s, t->disp_addr);
+	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
+	bool done = false;
+
+	t->task = KT_TASK_NONE;
+	if (!sl || pc < t->slot || pc >= t->slot + sl->slot_size || !p || !p->plan_ready)
+		return false; /* it had left the slot already */
+	struct kt_regs regs = t->regs;
+	if (s->arch->ool_leave(&p->plan, p->addr, t->slot, &t->disp_regs, &regs, &done) ==
+	    KT_OK) {
+		t->regs = regs;
+		kt_thread_set_regs(s, t);
+	}
+	return false;
+}
+
+/* Run one system call in thread T (every thread stopped); restores T. */
+static kt_status
+inject_syscall(struct kt_session *s, struct kt_thread *t, long nr, const uint64_t args[6],
+	       int64_t *ret)
+{
+	const struct kt_arch *a = s->arch;
+	uint8_t saved[16];
+	size_t n = a->syscall_len;
+	kt_status st;
+
+	if ((st = kt_thread_regs(s, t)) != KT_OK)
+		return st;
+	struct kt_regs orig = t->regs, regs = t->regs;
+	uint64_t pc = kt_regs_pc(a, &orig);
+	if ((st = kt_mem_read_raw(s, pc, saved, n, NULL)) != KT_OK)
+		return st;
+	if ((st = s->os->ops->write(s->os, s->pid, pc, a->syscall_insn, n)) != KT_OK)
+		return st;
+	a->set_syscall(&regs, nr, args);
+	t->regs = regs;
+	int sig = 0;
+	siginfo_t si;
+	bool gone = false;
+	if ((st = kt_thread_set_regs(s, t)) == KT_OK)
+		st = single_step(s, t, NULL, &sig, &si, &gone);
+	if (gone)
+		return KT_ERR_GONE;
+	if (st == KT_OK && (st = kt_thread_regs(s, t)) == KT_OK)
+		*ret = a->syscall_result(&t->regs);
+	s->os->ops->write(s->os, s->pid, pc, saved, n);
+	t->regs = orig;
+	kt_thread_set_regs(s, t);
+	s->count.inline_steps--;
+	return st;
+}
+
+kt_status
+kt_stepper_setup(struct kt_session *s, struct kt_thread *via)
+{
+	const struct kt_arch *a = s->arch;
+	int64_t addr = 0;
+
+	if (!a->plan || !a->ool_build || !a->set_syscall || (s->slots && s->slots->base))
+		return KT_OK;
+	size_t len = SLOT_PAGES * 4096;
+	uint64_t args[6] = {0, len, 7 /* RWX */, 0x22 /* PRIVATE|ANON */, (uint64_t)-1, 0};
+	kt_status st = inject_syscall(s, via, a->nr_mmap, args, &addr);
+	if (st != KT_OK)
+		return st;
+	if (addr < 0 && addr > -4096)
+		return KT_ERR_PERM;
+	struct kt_slots *sl = calloc(1, sizeof(*sl));
+	if (!sl)
+		return KT_ERR_NOMEM;
+	sl->base = (uint64_t)addr;
+	sl->len = len;
+	sl->slot_size = a->slot_size;
+	sl->count = len / a->slot_size;
+	sl->owner = calloc(sl->count, sizeof(*sl->owner));
+	sl->holds = calloc(sl->count, sizeof(*sl->holds));
+	if (!sl->owner || !sl->holds) {
+		free(sl->owner);
+		free(sl->holds);
+		free(sl);
+		return KT_ERR_NOMEM;
+	}
+	kt_stepper_forget(s);
+	s->slots = sl;
+	return KT_OK;
+}
+
+void
+kt_stepper_clean_child(struct kt_session *s, pid_t child)
+{
+	/* The child's copy of the slot page is private and stays mapped; a
+	 * child that forked from inside a slot jumps back out by itself. */
+}
+
+void
+kt_stepper_forget(struct kt_session *s)
+{
+	if (!s->slots)
+		return;
+	free(s->slots->owner);
+	free(s->slots->holds);
+	free(s->slots);
+	s->slots = NULL;
+}
+
+void
+kt_stepper_release_all(struct kt_session *s)
+{
+	struct kt_slots *sl = s->slots;
+
+	if (!sl || !sl->base)
+		return;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (t->exited || t->state != KT_TS_STOPPED)
+			continue;
+		t->regs_valid = false;
+		if (kt_thread_regs(s, t) == KT_OK && t->task == KT_TASK_DISPLACED)
+			kt_stepper_displaced_stop(s, t, 0, NULL);
+	}
+	/* Unmap the page through any stopped thread outside it. */
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct kt_thread *t = s->threads[i];
+		if (t->exited || t->state != KT_TS_STOPPED)
+			continue;
+		uint64_t pc = kt_regs_pc(s->arch, &t->regs);
+		if (pc >= sl->base && pc < sl->base + sl->len)
+			continue;
+		uint64_t args[6] = {sl->base, sl->len, 0, 0, 0, 0};
+		int64_t ret;
+		if (inject_syscall(s, t, s->arch->nr_munmap, args, &ret) == KT_OK)
+			break;
+	}
+	kt_stepper_forget(s);
+}

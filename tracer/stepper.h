@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stepper.h - moving a thread over one of our patches without losing it:
+ * displaced stepping (emulate, or run a relocated copy in the thread's
+ * scratch slot: one stop, other threads keep running) and the in-line
+ * fallback (lift, single-step, replant, with every other thread held), and
+ * the user's single-step.  Scratch slots live in a page kitrace maps in
+ * the inferior with an injected mmap.
+ */
+#ifndef KT_STEPPER_H
+#define KT_STEPPER_H
+
+#include "patch.h"
+#include "session.h"
+
+/* Scratch slots for displaced steps in the inferior. */
+struct kt_slots {
+	uint64_t base;        /* the mapping, 0 if none */
+	size_t len;
+	size_t slot_size, count;
+	pid_t *owner;         /* thread using each slot, 0 = free */
+	uint64_t *holds;      /* address whose copy each slot holds, 0 = none */
+};
+
+/* kt_arch_trap_in.is_patch for the session CTX. */
+bool kt_stepper_is_patch(void *ctx, uint64_t addr);
+/* True if P can be stepped over without stopping other threads. */
+bool kt_stepper_can_displace(struct kt_session *s, struct kt_patch *p);
+/*
+ * Resume T (stopped with pc on P) past the patched instruction.  Uses a
+ * displaced step when possible; otherwise stops every thread, steps in
+ * line and resumes them all.
+ */
+kt_status kt_stepper_step_over(struct kt_session *s, struct kt_thread *t, struct kt_patch *p);
+/* In-line step over P for T; every other thread must be stopped.  T stays stopped. */
+kt_status kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p);
+/* The user's stepi: one instruction of T, others stay stopped. */
+kt_status kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop);
+/*
+ * T stopped with signal SIG while it was (maybe) inside its slot: move it
+ * back to the original location.  Returns true if the event is consumed.
+ */
+bool kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
+			       const siginfo_t *si);
+/* Map the slot page (all threads stopped; at setup). */
+kt_status kt_stepper_setup(struct kt_session *s, struct kt_thread *via);
+/* A fork child: it inherits the slot page; nothing to restore in it. */
+void kt_stepper_clean_child(struct kt_session *s, pid_t child);
+/* After exec: the slot page is gone with the old address space. */
+void kt_stepper_forget(struct kt_session *s);
+/* Detach: move threads out of slots and unmap the page. */
+void kt_stepper_release_all(struct kt_session *s);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unwind.h - backtraces: one frame at a time from ordered unwinders (CFI
+ * and registry rules come in later; today: frame pointers), each frame
+ * saying how it was found and where its symbol came from (invariant 8).
+ */
+#ifndef KT_UNWIND_H
+#define KT_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "modules.h"
+#include "session.h"
+
+#define KT_MAX_FRAMES 256
+
+struct kt_frame {
+	uint64_t pc;     /* frame 0: the pc; others: the return address */
+	uint64_t sp, fp; /* the frame's stack and frame pointer */
+	struct kt_symbol_info sym;
+	const char *unwind; /* how this frame was found: "regs", "fp" */
+};
+
+/* Unwind thread T (stopped) into FRAMES; returns the number of frames. */
+size_t kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, size_t max);
+
+#endif

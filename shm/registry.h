@@ -121,10 +121,13 @@ enum kt_reg_entry_state {
  * The change log: log[i] is 0 until published, then
  * (kind << 62) | (entry index + 1), stored with release semantics.  The
  * change at log[i] has generation i + 1.  An entry's ADD record always
- * precedes its REMOVE record.
+ * precedes its REMOVE record.  A NOP record (the whole word) stands for
+ * nothing: a fork child writes it over a record its parent had reserved
+ * but not published when it forked.
  */
 #define KT_REG_LOG_ADD 1ull
 #define KT_REG_LOG_REMOVE 2ull
+#define KT_REG_LOG_NOP (3ull << 62)
 #define KT_REG_LOG_KIND_SHIFT 62
 #define KT_REG_LOG_INDEX_MASK ((1ull << 62) - 1)
 
@@ -244,6 +247,18 @@ kt_status kt_reg_writer_format(struct kt_reg_writer *w, void *base, uint64_t len
  * validates it like the reader does.  KT_ERR_CORRUPT/UNSUPPORTED if not. */
 kt_status kt_reg_writer_attach(struct kt_reg_writer *w, void *base, uint64_t len);
 
+/*
+ * Copy the registry of SRC into DST, a registry freshly formatted with
+ * the same size (a fork child's own): the used part of the log, entries
+ * and heap, the filter, the journal and the scratch slots.  It runs in
+ * the child while parent threads may still write SRC, so the copy is
+ * made consistent: records the parent had reserved but not published
+ * become NOPs, and entries that read dead without a REMOVE record get
+ * one.  O(used size).  KT_ERR_INVAL if the layouts differ.
+ */
+kt_status kt_reg_writer_clone(struct kt_reg_writer *dst,
+			      const struct kt_reg_writer *src);
+
 /* Advertise the scratch slots (address 0 means none). */
 void kt_reg_writer_set_scratch(struct kt_reg_writer *w, uint64_t addr,
 			       uint32_t slot_size, uint32_t slots);
@@ -347,9 +362,10 @@ uint64_t kt_reg_generation(const struct kt_reg_view *view);
 /*
  * Read the change after generation *CURSOR into CHANGE and advance
  * *CURSOR to its generation.  Start with *CURSOR = 0 to get the whole
- * history.  Returns KT_OK, KT_ERR_NOTFOUND when no newer change is
- * published yet (cursor unchanged; call again later), or KT_ERR_CORRUPT
- * (cursor unchanged) when the record or its entry is invalid.  O(1).
+ * history.  NOP records are skipped (the cursor moves past them).
+ * Returns KT_OK, KT_ERR_NOTFOUND when no newer change is published yet
+ * (call again later), or KT_ERR_CORRUPT when the record or its entry is
+ * invalid (the cursor stays on it).  O(1) per change.
  */
 kt_status kt_reg_next_change(const struct kt_reg_view *view, uint64_t *cursor,
 			     struct kt_reg_change *change);

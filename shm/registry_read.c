@@ -133,11 +133,16 @@ kt_reg_next_change(const struct kt_reg_view *v, uint64_t *cursor,
 	uint64_t i = *cursor, word, kind, idx;
 	uint32_t state;
 
-	if (i >= kt_reg_generation(v))
-		return KT_ERR_NOTFOUND;
-	word = KT_LOAD_ACQ((const uint64_t *)(v->base + v->log_off + i * 8));
-	if (word == 0)
-		return KT_ERR_NOTFOUND;
+	for (;;) {
+		if (i >= kt_reg_generation(v))
+			return KT_ERR_NOTFOUND;
+		word = KT_LOAD_ACQ((const uint64_t *)(v->base + v->log_off + i * 8));
+		if (word == 0)
+			return KT_ERR_NOTFOUND;
+		if (word != KT_REG_LOG_NOP)
+			break;
+		*cursor = ++i;  /* bounded by log_max */
+	}
 	kind = word >> KT_REG_LOG_KIND_SHIFT;
 	idx = word & KT_REG_LOG_INDEX_MASK;
 	if ((kind != KT_REG_LOG_ADD && kind != KT_REG_LOG_REMOVE) || idx == 0 ||

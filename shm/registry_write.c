@@ -62,7 +62,14 @@ kt_reg_bloom_test(const uint8_t *bits, uint64_t nbytes, uint64_t hashes,
 	return all;
 }
 
-/* Copy the layout of header H into W. */
+static struct kt_reg_entry *
+writer_entry(const struct kt_reg_writer *w, uint64_t index)
+{
+	return (struct kt_reg_entry *)(w->base + w->entries_off +
+				       index * sizeof(struct kt_reg_entry));
+}
+
+/* Copy the layout of view V into W. */
 static void
 writer_fill(struct kt_reg_writer *w, void *base, uint64_t len,
 	    const struct kt_reg_view *v)
@@ -150,6 +157,87 @@ kt_reg_writer_attach(struct kt_reg_writer *w, void *base, uint64_t len)
 	return KT_OK;
 }
 
+kt_status
+kt_reg_writer_clone(struct kt_reg_writer *dst, const struct kt_reg_writer *src)
+{
+	const struct kt_reg_header *sh = kt_reg_hdr(src->base);
+	struct kt_reg_header *dh = kt_reg_hdr(dst->base);
+	uint64_t l, e, hp, *dlog = (uint64_t *)(dst->base + dst->log_off);
+	const uint64_t *slog = (const uint64_t *)(src->base + src->log_off);
+
+	if (src->len != dst->len || src->entries_off != dst->entries_off ||
+	    src->entries_max != dst->entries_max || src->log_off != dst->log_off ||
+	    src->heap_off != dst->heap_off || src->heap_end != dst->heap_end ||
+	    src->filter_off != dst->filter_off || src->journal_off != dst->journal_off)
+		return KT_ERR_INVAL;
+
+	/* The log first: every published word makes its entry's bytes (read
+	 * after it) complete. */
+	l = KT_LOAD_ACQ(&sh->log_reserved);
+	if (l > src->log_max)
+		l = src->log_max;
+	for (uint64_t i = 0; i < l; i++)
+		dlog[i] = KT_LOAD_ACQ(&slog[i]);
+	e = KT_LOAD_ACQ(&sh->entries_reserved);
+	if (e > src->entries_max)
+		e = src->entries_max;
+	memcpy(dst->base + src->entries_off, src->base + src->entries_off,
+	       e * sizeof(struct kt_reg_entry));
+	hp = KT_LOAD_ACQ(&sh->heap_next);
+	if (hp > src->heap_end)
+		hp = src->heap_end;
+	if (hp > src->heap_off)
+		memcpy(dst->base + src->heap_off, src->base + src->heap_off,
+		       hp - src->heap_off);
+	memcpy(dst->base + src->filter_off, src->base + src->filter_off,
+	       src->filter_bytes);
+	memcpy(dst->base + src->journal_off, src->base + src->journal_off,
+	       src->journal_max * sizeof(struct kt_reg_patch));
+	dh->filter_active = KT_LOAD_RLX(&sh->filter_active);
+	dh->filter_seq = KT_LOAD_RLX(&sh->filter_seq) | 1;  /* "may match" */
+	dh->tracer_pid = KT_LOAD_RLX(&sh->tracer_pid);
+	dh->entries_reserved = e;
+	dh->heap_next = hp > src->heap_off ? hp : src->heap_off;
+	dh->adds_failed = KT_LOAD_RLX(&sh->adds_failed);
+	dh->scratch_slot_size = sh->scratch_slot_size;
+	dh->scratch_slots = sh->scratch_slots;
+	dh->scratch_addr = sh->scratch_addr;
+
+	/* Repair: holes and incomplete entries become NOPs; removals whose
+	 * record was not published yet get one.  entry.reserved marks the
+	 * entries with a REMOVE record meanwhile. */
+	for (uint64_t i = 0; i < l; i++) {
+		uint64_t w = dlog[i], idx = (w & KT_REG_LOG_INDEX_MASK) - 1;
+
+		if (w == 0 || w == KT_REG_LOG_NOP || idx >= e) {
+			dlog[i] = KT_REG_LOG_NOP;
+			continue;
+		}
+		if ((w >> KT_REG_LOG_KIND_SHIFT) == KT_REG_LOG_REMOVE)
+			writer_entry(dst, idx)->reserved = 1;
+	}
+	for (uint64_t i = 0; i < l; i++) {
+		uint64_t w = dlog[i], idx = (w & KT_REG_LOG_INDEX_MASK) - 1;
+		struct kt_reg_entry *en;
+
+		if (w == KT_REG_LOG_NOP || (w >> KT_REG_LOG_KIND_SHIFT) != KT_REG_LOG_ADD)
+			continue;
+		en = writer_entry(dst, idx);
+		if (en->state == KT_REG_ENTRY_FREE || en->generation != i + 1) {
+			dlog[i] = KT_REG_LOG_NOP;
+			continue;
+		}
+		if (en->state == KT_REG_ENTRY_DEAD && !en->reserved && l < dst->log_max)
+			dlog[l++] = (KT_REG_LOG_REMOVE << KT_REG_LOG_KIND_SHIFT) | (idx + 1);
+	}
+	for (uint64_t i = 0; i < e; i++)
+		writer_entry(dst, i)->reserved = 0;
+	dh->log_reserved = l;
+	dh->filter_seq = (dh->filter_seq | 1) + 1;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return KT_OK;
+}
+
 void
 kt_reg_writer_set_scratch(struct kt_reg_writer *w, uint64_t addr,
 			  uint32_t slot_size, uint32_t slots)
@@ -159,13 +247,6 @@ kt_reg_writer_set_scratch(struct kt_reg_writer *w, uint64_t addr,
 	KT_STORE_RLX(&h->scratch_slot_size, addr ? slot_size : 0);
 	KT_STORE_RLX(&h->scratch_slots, addr ? slots : 0);
 	KT_STORE_REL(&h->scratch_addr, addr);
-}
-
-static struct kt_reg_entry *
-writer_entry(const struct kt_reg_writer *w, uint64_t index)
-{
-	return (struct kt_reg_entry *)(w->base + w->entries_off +
-				       index * sizeof(struct kt_reg_entry));
 }
 
 static uint64_t *

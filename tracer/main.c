@@ -289,6 +289,12 @@ main(int argc, char **argv)
 			kt_repl(&c);
 	}
 	finish_session(&c);
+	if (getenv("KITRACE_STATS"))
+		fprintf(stderr,
+			"kitrace stats: hits %lu, silent %lu, emulated %lu, out-of-line %lu, "
+			"in-line %lu\n",
+			s.count.hits, s.count.silent_hits, s.count.emulated, s.count.ool,
+			s.count.inline_steps);
 
 	int status;
 	if (c.quit && c.quit_status)

@@ -367,6 +367,19 @@ inject_syscall(struct kt_session *s, struct kt_thread *t, long nr, const uint64_
 	size_t n = a->syscall_len;
 	kt_status st;
 
+	if (t->at_exec) {
+		/* Let execve return first: that step executes nothing, and it
+		 * would overwrite the system call number we are about to set. */
+		struct kt_os_event ev;
+		t->at_exec = false;
+		t->regs_valid = false;
+		if ((st = s->os->ops->step(s->os, t->tid, 0)) != KT_OK ||
+		    (st = wait_thread(s, t, &ev)) != KT_OK)
+			return st;
+		if (!WIFSTOPPED(ev.status))
+			return KT_ERR_GONE;
+		t->state = KT_TS_STOPPED;
+	}
 	if ((st = kt_thread_regs(s, t)) != KT_OK)
 		return st;
 	struct kt_regs orig = t->regs, regs = t->regs;

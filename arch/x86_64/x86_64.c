@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/user.h>
 
+#include "step.h"
+
 
 #define W(f) ((uint16_t)(offsetof(struct user_regs_struct, f) / 8))
 
@@ -339,4 +341,11 @@ const struct kt_arch kt_arch_x86_64 = {
 	.nr_munmap = 11,
 	.set_syscall = x86_set_syscall,
 	.syscall_result = x86_syscall_result,
+	.plan = x86_64_plan,
+	.emulate = x86_64_emulate,
+	.slot_size = X86_64_SLOT_SIZE,
+	.ool_build = x86_64_ool_build,
+	.ool_enter = x86_64_ool_enter,
+	.ool_leave = x86_64_ool_leave,
+	.class_name = x86_64_class_name,
 };

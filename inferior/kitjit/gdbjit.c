@@ -43,7 +43,7 @@ struct jit_descriptor {
 KJ_EXPORT void __jit_debug_register_code(void);
 extern KJ_EXPORT struct jit_descriptor __jit_debug_descriptor;
 
-KJ_EXPORT __attribute__((weak, noinline, noclone, used)) void
+KJ_EXPORT KJ_HOOK_ATTRS __attribute__((weak)) void
 __jit_debug_register_code(void)
 {
 	__asm__ volatile("" ::: "memory");

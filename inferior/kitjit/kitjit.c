@@ -48,7 +48,7 @@ static struct {
 	int fd;
 } kj = { .fd = -1 };
 
-KJ_EXPORT __attribute__((noinline, noclone, used)) void
+KJ_EXPORT KJ_HOOK_ATTRS void
 kitjit_debug_hook(uint32_t reason, const void *registry, uint64_t gen)
 {
 	__asm__ volatile("" : : "r"(reason), "r"(registry), "r"(gen) : "memory");

@@ -15,6 +15,13 @@
 
 #define KJ_EXPORT __attribute__((visibility("default")))
 
+/* Never inlined nor cloned: a debugger breaks on the real symbol. */
+#if defined(__clang__)
+#define KJ_HOOK_ATTRS __attribute__((noinline, used))
+#else
+#define KJ_HOOK_ATTRS __attribute__((noinline, noclone, used))
+#endif
+
 /* The anchor a tracer finds by symbol name; see kitjit-registry(7). */
 extern KJ_EXPORT struct kt_reg_anchor kitjit_anchor;
 

@@ -9,7 +9,7 @@
 #   make install PREFIX=DIR
 #
 # Layering is enforced here, by include paths: shm/ and arch/ see only
-# common/; inferior/ never sees tracer/ or arch/.
+# common/; inferior/ never sees tracer/ or arch/ (doc/HACKING.md).
 
 VERSION := 0.1.0
 CC ?= gcc
@@ -110,6 +110,13 @@ $(BUILD)/libkitjit.so: $(KITJIT_OBJ)
 $(BUILD)/kitdemo: $(call obj,$(DEMO_SRC)) $(BUILD)/libkitjit.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
+# check_demo also links the demo compiler (everything in inferior/demo but main.c).
+DEMO_LIB_OBJ := $(call obj,$(filter-out inferior/demo/main.c,$(DEMO_SRC)))
+$(BUILD)/tests/check_demo: $(BUILD)/obj/tests/unit/check_demo.o $(DEMO_LIB_OBJ) \
+		$(BUILD)/libkt.a $(BUILD)/libkitjit.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CAPSTONE_LIBS) $(DWARF_LIBS) $(CHECK_LIBS) -lpthread
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkt.a $(BUILD)/libkitjit.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CAPSTONE_LIBS) $(DWARF_LIBS) $(CHECK_LIBS) -lpthread
@@ -140,6 +147,10 @@ demo: deps
 	$(MAKE) --no-print-directory all progs
 	scripts/demo.sh $(BUILD)
 
+# Benchmarks: kitrace against gdb and a one-stop reference tracer (bench/README.md).
+bench: all $(PROGS)
+	BUILD=$(BUILD) bench/run.sh
+
 deps:
 	@scripts/deps.sh
 
@@ -161,7 +172,7 @@ install: all
 clean:
 	rm -rf build build-asan build-ubsan
 
-.PHONY: all check test demo deps install clean progs unit
+.PHONY: all check test demo deps install clean progs unit bench
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -17,9 +17,9 @@
 /* Copy the fields of the header at BASE we need, with the atomic loads
  * the concurrently written ones need. */
 static void
-header_copy(const uint8_t *base, struct kt_reg_header *h)
+header_copy(const uint8_t *base, struct kt_jreg_header *h)
 {
-	memcpy(h, base, offsetof(struct kt_reg_header, entries_reserved));
+	memcpy(h, base, offsetof(struct kt_jreg_header, entries_reserved));
 }
 
 static bool
@@ -29,27 +29,27 @@ is_pow2(uint64_t n)
 }
 
 kt_status
-kt_reg_open(const void *base, size_t len, struct kt_reg_view *v)
+kt_jreg_open(const void *base, size_t len, struct kt_jreg_view *v)
 {
-	struct kt_reg_header h;
+	struct kt_jreg_header h;
 	uint64_t total, end;
 
 	if (!base || !v || ((uintptr_t)base & 7))
 		return KT_ERR_INVAL;
-	if (len < sizeof(struct kt_reg_header))
-		return len >= 8 && memcmp(base, KT_REG_MAGIC, 8) == 0 ?
-		       KT_ERR_CORRUPT : KT_ERR_NOTFOUND;
+	if (len < sizeof(struct kt_jreg_header))
+		return len >= 8 && memcmp(base, KT_JREG_MAGIC, 8) == 0 ? KT_ERR_CORRUPT
+								       : KT_ERR_NOTFOUND;
 	header_copy(base, &h);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (memcmp(h.magic, KT_REG_MAGIC, 8) != 0)
+	if (memcmp(h.magic, KT_JREG_MAGIC, 8) != 0)
 		return KT_ERR_NOTFOUND;
-	if (h.version != KT_REG_VERSION)
+	if (h.version != KT_JREG_VERSION)
 		return KT_ERR_UNSUPPORTED;
-	if (h.header_size < sizeof(struct kt_reg_header) ||
-	    h.header_size > KT_REG_HEADER_AREA || (h.header_size & 7) ||
-	    h.entry_size < sizeof(struct kt_reg_entry) || h.entry_size > 4096 ||
-	    (h.entry_size & 7) || h.patch_size < sizeof(struct kt_reg_patch) ||
-	    h.patch_size > 4096 || (h.patch_size & 7))
+	if (h.header_size < sizeof(struct kt_jreg_header) || h.header_size > KT_JREG_HEADER_AREA ||
+	    (h.header_size & 7) || h.entry_size < sizeof(struct kt_jreg_entry) ||
+	    h.entry_size > 4096 || (h.entry_size & 7) ||
+	    h.patch_size < sizeof(struct kt_jreg_patch) || h.patch_size > 4096 ||
+	    (h.patch_size & 7))
 		return KT_ERR_CORRUPT;
 	total = h.total_size;
 	if (total > len || total < h.header_size)
@@ -60,24 +60,23 @@ kt_reg_open(const void *base, size_t len, struct kt_reg_view *v)
 	end = h.header_size;
 	if ((h.filter_off & 7) || !is_pow2(h.filter_bytes) || h.filter_bytes < 8 ||
 	    h.filter_hashes < 1 || h.filter_hashes > 16 ||
-	    !kt_reg_in(h.filter_off, h.filter_bytes, end, total))
+	    !kt_jreg_in(h.filter_off, h.filter_bytes, end, total))
 		return KT_ERR_CORRUPT;
 	end = h.filter_off + h.filter_bytes;
 	if ((h.journal_off & 7) || h.journal_max > 65536 ||
-	    !kt_reg_in(h.journal_off, (uint64_t)h.journal_max * h.patch_size, end, total))
+	    !kt_jreg_in(h.journal_off, (uint64_t)h.journal_max * h.patch_size, end, total))
 		return KT_ERR_CORRUPT;
 	end = h.journal_off + (uint64_t)h.journal_max * h.patch_size;
 	if ((h.entries_off & 7) || h.entries_max > UINT32_MAX - 1 ||
 	    h.entries_max > total / h.entry_size ||
-	    !kt_reg_in(h.entries_off, h.entries_max * h.entry_size, end, total))
+	    !kt_jreg_in(h.entries_off, h.entries_max * h.entry_size, end, total))
 		return KT_ERR_CORRUPT;
 	end = h.entries_off + h.entries_max * h.entry_size;
 	if ((h.log_off & 7) || h.log_max > total / 8 ||
-	    !kt_reg_in(h.log_off, h.log_max * 8, end, total))
+	    !kt_jreg_in(h.log_off, h.log_max * 8, end, total))
 		return KT_ERR_CORRUPT;
 	end = h.log_off + h.log_max * 8;
-	if ((h.heap_off & 7) || h.heap_off < end || h.heap_end < h.heap_off ||
-	    h.heap_end > total)
+	if ((h.heap_off & 7) || h.heap_off < end || h.heap_end < h.heap_off || h.heap_end > total)
 		return KT_ERR_CORRUPT;
 	if (h.scratch_addr && (h.scratch_slot_size == 0 || h.scratch_slots == 0))
 		return KT_ERR_CORRUPT;
@@ -108,74 +107,97 @@ kt_reg_open(const void *base, size_t len, struct kt_reg_view *v)
 	return KT_OK;
 }
 
-uint64_t
-kt_reg_generation(const struct kt_reg_view *v)
+kt_status
+kt_jreg_anchor_parse(const void *buf, size_t len, struct kt_jreg_anchor *out)
 {
-	uint64_t n = KT_LOAD_ACQ(&kt_reg_hdr(v->base)->log_reserved);
+	if (!buf || !out)
+		return KT_ERR_INVAL;
+	if (len < 12 || memcmp(buf, KT_ANCHOR_MAGIC, 8) != 0)
+		return KT_ERR_NOTFOUND;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, buf, len < sizeof(*out) ? len : sizeof(*out));
+	if (out->version != KT_ANCHOR_VERSION)
+		return KT_ERR_UNSUPPORTED;
+	if (len < sizeof(*out) || out->anchor_size < sizeof(*out))
+		return KT_ERR_CORRUPT;
+	if (out->state != KT_ANCHOR_READY)
+		return out->state <= KT_ANCHOR_FAILED ? KT_ERR_STATE : KT_ERR_CORRUPT;
+	if (out->registry_addr == 0 || (out->registry_addr & 7) ||
+	    out->registry_size < sizeof(struct kt_jreg_header) ||
+	    out->registry_size > (1ull << 46) ||
+	    out->registry_addr + out->registry_size < out->registry_addr || out->memfd < -1)
+		return KT_ERR_CORRUPT;
+	return KT_OK;
+}
+
+uint64_t
+kt_jreg_generation(const struct kt_jreg_view *v)
+{
+	uint64_t n = KT_LOAD_ACQ(&kt_jreg_hdr(v->base)->log_reserved);
 
 	return n < v->log_max ? n : v->log_max;
 }
 
 /* Validate that a blob of at least MIN bytes starts at OFF in the heap. */
 static bool
-blob_ok(const struct kt_reg_view *v, uint64_t off, uint64_t min)
+blob_ok(const struct kt_jreg_view *v, uint64_t off, uint64_t min)
 {
-	return off == 0 || (!(off & 7) && kt_reg_in(off, min, v->heap_off, v->heap_end));
+	return off == 0 || (!(off & 7) && kt_jreg_in(off, min, v->heap_off, v->heap_end));
 }
 
 kt_status
-kt_reg_next_change(const struct kt_reg_view *v, uint64_t *cursor,
-		   struct kt_reg_change *c)
+kt_jreg_next_change(const struct kt_jreg_view *v, uint64_t *cursor, struct kt_jreg_change *c)
 {
-	struct kt_reg_entry e;
+	struct kt_jreg_entry e;
 	const uint8_t *ep;
 	const char *name;
 	uint64_t i = *cursor, word, kind, idx;
 	uint32_t state;
 
 	for (;;) {
-		if (i >= kt_reg_generation(v))
+		if (i >= kt_jreg_generation(v))
 			return KT_ERR_NOTFOUND;
 		word = KT_LOAD_ACQ((const uint64_t *)(v->base + v->log_off + i * 8));
 		if (word == 0)
 			return KT_ERR_NOTFOUND;
-		if (word != KT_REG_LOG_NOP)
+		if (word != KT_JREG_LOG_NOP)
 			break;
-		*cursor = ++i;  /* bounded by log_max */
+		*cursor = ++i; /* bounded by log_max */
 	}
-	kind = word >> KT_REG_LOG_KIND_SHIFT;
-	idx = word & KT_REG_LOG_INDEX_MASK;
-	if ((kind != KT_REG_LOG_ADD && kind != KT_REG_LOG_REMOVE) || idx == 0 ||
+	kind = word >> KT_JREG_LOG_KIND_SHIFT;
+	idx = word & KT_JREG_LOG_INDEX_MASK;
+	if ((kind != KT_JREG_LOG_ADD && kind != KT_JREG_LOG_REMOVE) || idx == 0 ||
 	    idx > v->entries_max)
 		return KT_ERR_CORRUPT;
 	idx--;
 	ep = v->base + v->entries_off + idx * v->entry_size;
 	memcpy(&e, ep, sizeof(e));
-	state = KT_LOAD_ACQ((const uint32_t *)(ep + offsetof(struct kt_reg_entry, state)));
+	state = KT_LOAD_ACQ((const uint32_t *)(ep + offsetof(struct kt_jreg_entry, state)));
 
-	if (state != KT_REG_ENTRY_LIVE && state != KT_REG_ENTRY_DEAD)
+	if (state != KT_JREG_ENTRY_LIVE && state != KT_JREG_ENTRY_DEAD)
 		return KT_ERR_CORRUPT;
-	if (kind == KT_REG_LOG_ADD ? e.generation != i + 1 :
-	    (e.generation == 0 || e.generation > i || state != KT_REG_ENTRY_DEAD))
+	if (kind == KT_JREG_LOG_ADD
+		    ? e.generation != i + 1
+		    : (e.generation == 0 || e.generation > i || state != KT_JREG_ENTRY_DEAD))
 		return KT_ERR_CORRUPT;
 	if (e.size == 0 || e.start + e.size < e.start)
 		return KT_ERR_CORRUPT;
-	if (e.name_len > KT_REG_NAME_MAX ||
-	    !kt_reg_in(e.name_off, (uint64_t)e.name_len + 1, v->heap_off, v->heap_end))
+	if (e.name_len > KT_JREG_NAME_MAX ||
+	    !kt_jreg_in(e.name_off, (uint64_t)e.name_len + 1, v->heap_off, v->heap_end))
 		return KT_ERR_CORRUPT;
 	name = (const char *)v->base + e.name_off;
 	if (name[e.name_len] != 0 || memchr(name, 0, e.name_len) != NULL)
 		return KT_ERR_CORRUPT;
-	if (!blob_ok(v, e.lines_off, sizeof(struct kt_reg_lines_blob)) ||
-	    !blob_ok(v, e.unwind_off, sizeof(struct kt_reg_unwind_blob)))
+	if (!blob_ok(v, e.lines_off, sizeof(struct kt_jreg_lines_blob)) ||
+	    !blob_ok(v, e.unwind_off, sizeof(struct kt_jreg_unwind_blob)))
 		return KT_ERR_CORRUPT;
 
 	memset(c, 0, sizeof(*c));
-	c->kind = kind == KT_REG_LOG_ADD ? KT_REG_ADDED : KT_REG_REMOVED;
+	c->kind = kind == KT_JREG_LOG_ADD ? KT_JREG_ADDED : KT_JREG_REMOVED;
 	c->generation = i + 1;
 	c->entry_generation = e.generation;
 	c->index = (uint32_t)idx;
-	c->live = state == KT_REG_ENTRY_LIVE;
+	c->live = state == KT_JREG_ENTRY_LIVE;
 	c->start = e.start;
 	c->size = e.size;
 	c->name = name;
@@ -187,10 +209,10 @@ kt_reg_next_change(const struct kt_reg_view *v, uint64_t *cursor,
 }
 
 kt_status
-kt_reg_lines(const struct kt_reg_view *v, const struct kt_reg_change *c,
-	     struct kt_reg_lines *out)
+kt_jreg_lines(const struct kt_jreg_view *v, const struct kt_jreg_change *c,
+	      struct kt_jreg_lines *out)
 {
-	struct kt_reg_lines_blob b;
+	struct kt_jreg_lines_blob b;
 	uint64_t off = c->lines_off, p;
 
 	if (off == 0)
@@ -198,10 +220,10 @@ kt_reg_lines(const struct kt_reg_view *v, const struct kt_reg_change *c,
 	if (!blob_ok(v, off, sizeof(b)))
 		return KT_ERR_CORRUPT;
 	memcpy(&b, v->base + off, sizeof(b));
-	if (b.nrows == 0 || b.nrows > KT_REG_LINES_MAX || b.file_len > KT_REG_FILE_MAX)
+	if (b.nrows == 0 || b.nrows > KT_JREG_LINES_MAX || b.file_len > KT_JREG_FILE_MAX)
 		return KT_ERR_CORRUPT;
 	p = off + sizeof(b);
-	if (!kt_reg_in(p, kt_reg_round8((uint64_t)b.file_len + 1), v->heap_off, v->heap_end))
+	if (!kt_jreg_in(p, kt_jreg_round8((uint64_t)b.file_len + 1), v->heap_off, v->heap_end))
 		return KT_ERR_CORRUPT;
 	out->file = NULL;
 	out->file_len = 0;
@@ -213,8 +235,8 @@ kt_reg_lines(const struct kt_reg_view *v, const struct kt_reg_change *c,
 		out->file = f;
 		out->file_len = b.file_len;
 	}
-	p += kt_reg_round8((uint64_t)b.file_len + 1);
-	if (!kt_reg_in(p, (uint64_t)b.nrows * 8, v->heap_off, v->heap_end))
+	p += kt_jreg_round8((uint64_t)b.file_len + 1);
+	if (!kt_jreg_in(p, (uint64_t)b.nrows * 8, v->heap_off, v->heap_end))
 		return KT_ERR_CORRUPT;
 	out->rows = v->base + p;
 	out->nrows = b.nrows;
@@ -222,8 +244,7 @@ kt_reg_lines(const struct kt_reg_view *v, const struct kt_reg_change *c,
 }
 
 void
-kt_reg_line_row(const struct kt_reg_lines *l, uint32_t i, uint32_t *offset,
-		uint32_t *line)
+kt_jreg_line_row(const struct kt_jreg_lines *l, uint32_t i, uint32_t *offset, uint32_t *line)
 {
 	uint32_t r[2];
 
@@ -233,7 +254,7 @@ kt_reg_line_row(const struct kt_reg_lines *l, uint32_t i, uint32_t *offset,
 }
 
 kt_status
-kt_reg_line_at(const struct kt_reg_lines *l, uint32_t off, uint32_t *line)
+kt_jreg_line_at(const struct kt_jreg_lines *l, uint32_t off, uint32_t *line)
 {
 	uint32_t lo = 0, hi = l->nrows, o, ln;
 
@@ -241,7 +262,7 @@ kt_reg_line_at(const struct kt_reg_lines *l, uint32_t off, uint32_t *line)
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		kt_reg_line_row(l, mid, &o, &ln);
+		kt_jreg_line_row(l, mid, &o, &ln);
 		if (o <= off)
 			lo = mid + 1;
 		else
@@ -249,15 +270,15 @@ kt_reg_line_at(const struct kt_reg_lines *l, uint32_t off, uint32_t *line)
 	}
 	if (lo == 0)
 		return KT_ERR_NOTFOUND;
-	kt_reg_line_row(l, lo - 1, &o, line);
+	kt_jreg_line_row(l, lo - 1, &o, line);
 	return KT_OK;
 }
 
 kt_status
-kt_reg_unwind(const struct kt_reg_view *v, const struct kt_reg_change *c,
-	      struct kt_reg_unwind *out)
+kt_jreg_unwind(const struct kt_jreg_view *v, const struct kt_jreg_change *c,
+	       struct kt_jreg_unwind *out)
 {
-	struct kt_reg_unwind_blob b;
+	struct kt_jreg_unwind_blob b;
 	uint64_t off = c->unwind_off;
 
 	if (off == 0)
@@ -274,8 +295,8 @@ kt_reg_unwind(const struct kt_reg_view *v, const struct kt_reg_change *c,
 			return KT_ERR_CORRUPT;
 		return KT_OK;
 	case 2:
-		if (b.cfi_len == 0 || b.cfi_len > KT_REG_CFI_MAX ||
-		    !kt_reg_in(off + sizeof(b), b.cfi_len, v->heap_off, v->heap_end))
+		if (b.cfi_len == 0 || b.cfi_len > KT_JREG_CFI_MAX ||
+		    !kt_jreg_in(off + sizeof(b), b.cfi_len, v->heap_off, v->heap_end))
 			return KT_ERR_CORRUPT;
 		out->cfi = v->base + off + sizeof(b);
 		out->cfi_len = b.cfi_len;
@@ -286,18 +307,17 @@ kt_reg_unwind(const struct kt_reg_view *v, const struct kt_reg_change *c,
 }
 
 kt_status
-kt_reg_journal_get(const struct kt_reg_view *v, uint32_t slot,
-		   struct kt_reg_patch *out)
+kt_jreg_journal_get(const struct kt_jreg_view *v, uint32_t slot, struct kt_jreg_patch *out)
 {
 	const uint8_t *r;
 
 	if (slot >= v->journal_max)
 		return KT_ERR_RANGE;
 	r = v->base + v->journal_off + (uint64_t)slot * v->patch_size;
-	if (KT_LOAD_ACQ((const uint32_t *)r) != KT_REG_PATCH_ARMED)
+	if (KT_LOAD_ACQ((const uint32_t *)r) != KT_JREG_PATCH_ARMED)
 		return KT_ERR_NOTFOUND;
 	memcpy(out, r, sizeof(*out));
-	if (out->len == 0 || out->len > KT_REG_PATCH_MAX)
+	if (out->len == 0 || out->len > KT_JREG_PATCH_MAX)
 		return KT_ERR_CORRUPT;
 	return KT_OK;
 }

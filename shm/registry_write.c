@@ -12,17 +12,16 @@
 
 #include "registry_int.h"
 
-_Static_assert(sizeof(struct kt_reg_entry) == 64, "entry is 64 bytes");
-_Static_assert(sizeof(struct kt_reg_patch) == 64, "patch record is 64 bytes");
-_Static_assert(offsetof(struct kt_reg_header, entries_reserved) == 192,
+_Static_assert(sizeof(struct kt_jreg_entry) == 64, "entry is 64 bytes");
+_Static_assert(sizeof(struct kt_jreg_patch) == 64, "patch record is 64 bytes");
+_Static_assert(offsetof(struct kt_jreg_header, entries_reserved) == 192,
 	       "writer counters start at byte 192");
-_Static_assert(sizeof(struct kt_reg_header) <= KT_REG_HEADER_AREA,
-	       "header fits its area");
-_Static_assert(sizeof(struct kt_reg_lines_blob) == 8, "lines blob header");
-_Static_assert(sizeof(struct kt_reg_unwind_blob) == 16, "unwind blob header");
+_Static_assert(sizeof(struct kt_jreg_header) <= KT_JREG_HEADER_AREA, "header fits its area");
+_Static_assert(sizeof(struct kt_jreg_lines_blob) == 8, "lines blob header");
+_Static_assert(sizeof(struct kt_jreg_unwind_blob) == 16, "unwind blob header");
 
 uint64_t
-kt_reg_hash(const char *name, size_t len)
+kt_jreg_hash(const char *name, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
@@ -34,22 +33,22 @@ kt_reg_hash(const char *name, size_t len)
 }
 
 bool
-kt_reg_bloom_test(const uint8_t *bits, uint64_t nbytes, uint64_t hashes,
-		  const uint32_t *mode, const uint32_t *seq, uint64_t h)
+kt_jreg_bloom_test(const uint8_t *bits, uint64_t nbytes, uint64_t hashes, const uint32_t *mode,
+		   const uint32_t *seq, uint64_t h)
 {
 	uint32_t m = KT_LOAD_ACQ(mode);
 	uint32_t s1, s2;
 	bool all = true;
 
-	if (m == KT_REG_FILTER_OFF)
+	if (m == KT_JREG_FILTER_OFF)
 		return false;
-	if (m != KT_REG_FILTER_BLOOM)
-		return true;  /* ALL, or a mode from a newer tracer */
+	if (m != KT_JREG_FILTER_BLOOM)
+		return true; /* ALL, or a mode from a newer tracer */
 	s1 = KT_LOAD_ACQ(seq);
 	if (s1 & 1)
 		return true;
 	for (unsigned i = 0; i < hashes; i++) {
-		uint64_t bit = kt_reg_bloom_bit(h, i, nbytes * 8);
+		uint64_t bit = kt_jreg_bloom_bit(h, i, nbytes * 8);
 		uint8_t byte = KT_LOAD_RLX(&bits[bit / 8]);
 
 		if (!(byte & (1u << (bit % 8))))
@@ -62,17 +61,16 @@ kt_reg_bloom_test(const uint8_t *bits, uint64_t nbytes, uint64_t hashes,
 	return all;
 }
 
-static struct kt_reg_entry *
-writer_entry(const struct kt_reg_writer *w, uint64_t index)
+static struct kt_jreg_entry *
+writer_entry(const struct kt_jreg_writer *w, uint64_t index)
 {
-	return (struct kt_reg_entry *)(w->base + w->entries_off +
-				       index * sizeof(struct kt_reg_entry));
+	return (struct kt_jreg_entry *)(w->base + w->entries_off +
+					index * sizeof(struct kt_jreg_entry));
 }
 
 /* Copy the layout of view V into W. */
 static void
-writer_fill(struct kt_reg_writer *w, void *base, uint64_t len,
-	    const struct kt_reg_view *v)
+writer_fill(struct kt_jreg_writer *w, void *base, uint64_t len, const struct kt_jreg_view *v)
 {
 	w->base = base;
 	w->len = len;
@@ -90,49 +88,47 @@ writer_fill(struct kt_reg_writer *w, void *base, uint64_t len,
 }
 
 kt_status
-kt_reg_writer_format(struct kt_reg_writer *w, void *base, uint64_t len,
-		     uint32_t pid)
+kt_jreg_writer_format(struct kt_jreg_writer *w, void *base, uint64_t len, uint32_t pid)
 {
-	struct kt_reg_header *h = kt_reg_hdr(base);
-	struct kt_reg_view v;
+	struct kt_jreg_header *h = kt_jreg_hdr(base);
+	struct kt_jreg_view v;
 	uint64_t fixed, rest, n;
 	kt_status st;
 
-	if (!w || !base || ((uintptr_t)base & 7) || len < KT_REG_MIN_SIZE ||
-	    len > (1ull << 46))
+	if (!w || !base || ((uintptr_t)base & 7) || len < KT_JREG_MIN_SIZE || len > (1ull << 46))
 		return KT_ERR_INVAL;
-	fixed = KT_REG_HEADER_AREA + KT_REG_FILTER_BYTES +
-		KT_REG_JOURNAL_MAX * sizeof(struct kt_reg_patch);
+	fixed = KT_JREG_HEADER_AREA + KT_JREG_FILTER_BYTES +
+		KT_JREG_JOURNAL_MAX * sizeof(struct kt_jreg_patch);
 	rest = len - fixed;
 	/* A quarter of the rest for entries and their log, the remainder
 	 * for names, line tables and CFI. */
-	n = rest / 4 / (sizeof(struct kt_reg_entry) + 2 * sizeof(uint64_t));
+	n = rest / 4 / (sizeof(struct kt_jreg_entry) + 2 * sizeof(uint64_t));
 	if (n > UINT32_MAX - 1)
 		n = UINT32_MAX - 1;
 
 	memset(h, 0, sizeof(*h));
-	h->version = KT_REG_VERSION;
+	h->version = KT_JREG_VERSION;
 	h->header_size = sizeof(*h);
-	h->entry_size = sizeof(struct kt_reg_entry);
-	h->patch_size = sizeof(struct kt_reg_patch);
+	h->entry_size = sizeof(struct kt_jreg_entry);
+	h->patch_size = sizeof(struct kt_jreg_patch);
 	h->total_size = len;
 	h->pid = pid;
-	h->filter_off = KT_REG_HEADER_AREA;
-	h->filter_bytes = KT_REG_FILTER_BYTES;
-	h->filter_hashes = KT_REG_FILTER_HASHES;
+	h->filter_off = KT_JREG_HEADER_AREA;
+	h->filter_bytes = KT_JREG_FILTER_BYTES;
+	h->filter_hashes = KT_JREG_FILTER_HASHES;
 	h->journal_off = h->filter_off + h->filter_bytes;
-	h->journal_max = KT_REG_JOURNAL_MAX;
-	h->entries_off = h->journal_off + KT_REG_JOURNAL_MAX * sizeof(struct kt_reg_patch);
+	h->journal_max = KT_JREG_JOURNAL_MAX;
+	h->entries_off = h->journal_off + KT_JREG_JOURNAL_MAX * sizeof(struct kt_jreg_patch);
 	h->entries_max = n;
-	h->log_off = h->entries_off + n * sizeof(struct kt_reg_entry);
+	h->log_off = h->entries_off + n * sizeof(struct kt_jreg_entry);
 	h->log_max = 2 * n;
 	h->heap_off = (h->log_off + h->log_max * sizeof(uint64_t) + 63) & ~63ull;
 	h->heap_end = len;
 	h->heap_next = h->heap_off;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(h->magic, KT_REG_MAGIC, 8);
+	memcpy(h->magic, KT_JREG_MAGIC, 8);
 
-	st = kt_reg_open(base, len, &v);
+	st = kt_jreg_open(base, len, &v);
 	if (st != KT_OK)
 		return st;
 	writer_fill(w, base, len, &v);
@@ -140,28 +136,28 @@ kt_reg_writer_format(struct kt_reg_writer *w, void *base, uint64_t len,
 }
 
 kt_status
-kt_reg_writer_attach(struct kt_reg_writer *w, void *base, uint64_t len)
+kt_jreg_writer_attach(struct kt_jreg_writer *w, void *base, uint64_t len)
 {
-	struct kt_reg_view v;
+	struct kt_jreg_view v;
 	kt_status st;
 
 	if (!w)
 		return KT_ERR_INVAL;
-	st = kt_reg_open(base, len, &v);
+	st = kt_jreg_open(base, len, &v);
 	if (st != KT_OK)
 		return st;
-	if (v.total_size != len || v.entry_size != sizeof(struct kt_reg_entry) ||
-	    v.patch_size != sizeof(struct kt_reg_patch))
+	if (v.total_size != len || v.entry_size != sizeof(struct kt_jreg_entry) ||
+	    v.patch_size != sizeof(struct kt_jreg_patch))
 		return KT_ERR_UNSUPPORTED;
 	writer_fill(w, base, len, &v);
 	return KT_OK;
 }
 
 kt_status
-kt_reg_writer_clone(struct kt_reg_writer *dst, const struct kt_reg_writer *src)
+kt_jreg_writer_clone(struct kt_jreg_writer *dst, const struct kt_jreg_writer *src)
 {
-	const struct kt_reg_header *sh = kt_reg_hdr(src->base);
-	struct kt_reg_header *dh = kt_reg_hdr(dst->base);
+	const struct kt_jreg_header *sh = kt_jreg_hdr(src->base);
+	struct kt_jreg_header *dh = kt_jreg_hdr(dst->base);
 	uint64_t l, e, hp, *dlog = (uint64_t *)(dst->base + dst->log_off);
 	const uint64_t *slog = (const uint64_t *)(src->base + src->log_off);
 
@@ -182,19 +178,18 @@ kt_reg_writer_clone(struct kt_reg_writer *dst, const struct kt_reg_writer *src)
 	if (e > src->entries_max)
 		e = src->entries_max;
 	memcpy(dst->base + src->entries_off, src->base + src->entries_off,
-	       e * sizeof(struct kt_reg_entry));
+	       e * sizeof(struct kt_jreg_entry));
 	hp = KT_LOAD_ACQ(&sh->heap_next);
 	if (hp > src->heap_end)
 		hp = src->heap_end;
 	if (hp > src->heap_off)
-		memcpy(dst->base + src->heap_off, src->base + src->heap_off,
-		       hp - src->heap_off);
-	memcpy(dst->base + src->filter_off, src->base + src->filter_off,
-	       src->filter_bytes);
+		memcpy(dst->base + src->heap_off, src->base + src->heap_off, hp - src->heap_off);
+	memcpy(dst->base + src->filter_off, src->base + src->filter_off, src->filter_bytes);
 	memcpy(dst->base + src->journal_off, src->base + src->journal_off,
-	       src->journal_max * sizeof(struct kt_reg_patch));
+	       src->journal_max * sizeof(struct kt_jreg_patch));
 	dh->filter_active = KT_LOAD_RLX(&sh->filter_active);
-	dh->filter_seq = KT_LOAD_RLX(&sh->filter_seq) | 1;  /* "may match" */
+	/* Odd (mid-rewrite in the parent) stays odd: "may match". */
+	dh->filter_seq = KT_LOAD_RLX(&sh->filter_seq);
 	dh->tracer_pid = KT_LOAD_RLX(&sh->tracer_pid);
 	dh->entries_reserved = e;
 	dh->heap_next = hp > src->heap_off ? hp : src->heap_off;
@@ -207,42 +202,41 @@ kt_reg_writer_clone(struct kt_reg_writer *dst, const struct kt_reg_writer *src)
 	 * record was not published yet get one.  entry.reserved marks the
 	 * entries with a REMOVE record meanwhile. */
 	for (uint64_t i = 0; i < l; i++) {
-		uint64_t w = dlog[i], idx = (w & KT_REG_LOG_INDEX_MASK) - 1;
+		uint64_t w = dlog[i], idx = (w & KT_JREG_LOG_INDEX_MASK) - 1;
 
-		if (w == 0 || w == KT_REG_LOG_NOP || idx >= e) {
-			dlog[i] = KT_REG_LOG_NOP;
+		if (w == 0 || w == KT_JREG_LOG_NOP || idx >= e) {
+			dlog[i] = KT_JREG_LOG_NOP;
 			continue;
 		}
-		if ((w >> KT_REG_LOG_KIND_SHIFT) == KT_REG_LOG_REMOVE)
+		if ((w >> KT_JREG_LOG_KIND_SHIFT) == KT_JREG_LOG_REMOVE)
 			writer_entry(dst, idx)->reserved = 1;
 	}
 	for (uint64_t i = 0; i < l; i++) {
-		uint64_t w = dlog[i], idx = (w & KT_REG_LOG_INDEX_MASK) - 1;
-		struct kt_reg_entry *en;
+		uint64_t w = dlog[i], idx = (w & KT_JREG_LOG_INDEX_MASK) - 1;
+		struct kt_jreg_entry *en;
 
-		if (w == KT_REG_LOG_NOP || (w >> KT_REG_LOG_KIND_SHIFT) != KT_REG_LOG_ADD)
+		if (w == KT_JREG_LOG_NOP || (w >> KT_JREG_LOG_KIND_SHIFT) != KT_JREG_LOG_ADD)
 			continue;
 		en = writer_entry(dst, idx);
-		if (en->state == KT_REG_ENTRY_FREE || en->generation != i + 1) {
-			dlog[i] = KT_REG_LOG_NOP;
+		if (en->state == KT_JREG_ENTRY_FREE || en->generation != i + 1) {
+			dlog[i] = KT_JREG_LOG_NOP;
 			continue;
 		}
-		if (en->state == KT_REG_ENTRY_DEAD && !en->reserved && l < dst->log_max)
-			dlog[l++] = (KT_REG_LOG_REMOVE << KT_REG_LOG_KIND_SHIFT) | (idx + 1);
+		if (en->state == KT_JREG_ENTRY_DEAD && !en->reserved && l < dst->log_max)
+			dlog[l++] = (KT_JREG_LOG_REMOVE << KT_JREG_LOG_KIND_SHIFT) | (idx + 1);
 	}
 	for (uint64_t i = 0; i < e; i++)
 		writer_entry(dst, i)->reserved = 0;
 	dh->log_reserved = l;
-	dh->filter_seq = (dh->filter_seq | 1) + 1;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return KT_OK;
 }
 
 void
-kt_reg_writer_set_scratch(struct kt_reg_writer *w, uint64_t addr,
-			  uint32_t slot_size, uint32_t slots)
+kt_jreg_writer_set_scratch(struct kt_jreg_writer *w, uint64_t addr, uint32_t slot_size,
+			   uint32_t slots)
 {
-	struct kt_reg_header *h = kt_reg_hdr(w->base);
+	struct kt_jreg_header *h = kt_jreg_hdr(w->base);
 
 	KT_STORE_RLX(&h->scratch_slot_size, addr ? slot_size : 0);
 	KT_STORE_RLX(&h->scratch_slots, addr ? slots : 0);
@@ -250,14 +244,14 @@ kt_reg_writer_set_scratch(struct kt_reg_writer *w, uint64_t addr,
 }
 
 static uint64_t *
-writer_log(const struct kt_reg_writer *w, uint64_t i)
+writer_log(const struct kt_jreg_writer *w, uint64_t i)
 {
 	return (uint64_t *)(w->base + w->log_off + i * sizeof(uint64_t));
 }
 
 /* Bytes of heap the extras need; UINT64_MAX when they are invalid. */
 static uint64_t
-extra_bytes(const struct kt_reg_extra *x, size_t *file_len)
+extra_bytes(const struct kt_jreg_extra *x, size_t *file_len)
 {
 	uint64_t n = 0;
 
@@ -265,23 +259,23 @@ extra_bytes(const struct kt_reg_extra *x, size_t *file_len)
 	if (!x)
 		return 0;
 	if (x->lines && x->nlines) {
-		if (x->nlines > KT_REG_LINES_MAX)
+		if (x->nlines > KT_JREG_LINES_MAX)
 			return UINT64_MAX;
 		if (x->file)
-			*file_len = strnlen(x->file, KT_REG_FILE_MAX);
-		n += sizeof(struct kt_reg_lines_blob) + kt_reg_round8(*file_len + 1) +
-		     kt_reg_round8((uint64_t)x->nlines * 8);
+			*file_len = strnlen(x->file, KT_JREG_FILE_MAX);
+		n += sizeof(struct kt_jreg_lines_blob) + kt_jreg_round8(*file_len + 1) +
+		     kt_jreg_round8((uint64_t)x->nlines * 8);
 	}
 	switch (x->unwind_kind) {
 	case 0:
 		break;
 	case 1:
-		n += sizeof(struct kt_reg_unwind_blob);
+		n += sizeof(struct kt_jreg_unwind_blob);
 		break;
 	case 2:
-		if (!x->cfi || !x->cfi_len || x->cfi_len > KT_REG_CFI_MAX)
+		if (!x->cfi || !x->cfi_len || x->cfi_len > KT_JREG_CFI_MAX)
 			return UINT64_MAX;
-		n += sizeof(struct kt_reg_unwind_blob) + kt_reg_round8(x->cfi_len);
+		n += sizeof(struct kt_jreg_unwind_blob) + kt_jreg_round8(x->cfi_len);
 		break;
 	default:
 		return UINT64_MAX;
@@ -290,19 +284,18 @@ extra_bytes(const struct kt_reg_extra *x, size_t *file_len)
 }
 
 kt_status
-kt_reg_writer_add(struct kt_reg_writer *w, const char *name, uint64_t start,
-		  uint64_t size, const struct kt_reg_extra *x, uint32_t *index,
-		  uint64_t *gen)
+kt_jreg_writer_add(struct kt_jreg_writer *w, const char *name, uint64_t start, uint64_t size,
+		   const struct kt_jreg_extra *x, uint32_t *index, uint64_t *gen)
 {
-	struct kt_reg_header *h = kt_reg_hdr(w->base);
-	struct kt_reg_entry *e;
+	struct kt_jreg_header *h = kt_jreg_hdr(w->base);
+	struct kt_jreg_entry *e;
 	uint64_t idx, off, total, name_bytes, extra, l, p;
 	size_t name_len, file_len;
 
 	if (!name || !size || start + size < start)
 		return KT_ERR_INVAL;
-	name_len = strnlen(name, KT_REG_NAME_MAX);
-	name_bytes = kt_reg_round8(name_len + 1);
+	name_len = strnlen(name, KT_JREG_NAME_MAX);
+	name_bytes = kt_jreg_round8(name_len + 1);
 	extra = extra_bytes(x, &file_len);
 	if (extra == UINT64_MAX)
 		return KT_ERR_INVAL;
@@ -312,7 +305,7 @@ kt_reg_writer_add(struct kt_reg_writer *w, const char *name, uint64_t start,
 	if (idx >= w->entries_max)
 		goto full;
 	off = __atomic_fetch_add(&h->heap_next, total, __ATOMIC_RELAXED);
-	if (!kt_reg_in(off, total, w->heap_off, w->heap_end))
+	if (!kt_jreg_in(off, total, w->heap_off, w->heap_end))
 		goto full;
 
 	/* The payload: name, then line table, then unwind rule. */
@@ -324,7 +317,7 @@ kt_reg_writer_add(struct kt_reg_writer *w, const char *name, uint64_t start,
 	e->lines_off = 0;
 	e->unwind_off = 0;
 	if (x && x->lines && x->nlines) {
-		struct kt_reg_lines_blob b = { (uint32_t)x->nlines, (uint32_t)file_len };
+		struct kt_jreg_lines_blob b = {(uint32_t)x->nlines, (uint32_t)file_len};
 
 		e->lines_off = p;
 		memcpy(w->base + p, &b, sizeof(b));
@@ -332,13 +325,13 @@ kt_reg_writer_add(struct kt_reg_writer *w, const char *name, uint64_t start,
 		if (file_len)
 			memcpy(w->base + p, x->file, file_len);
 		w->base[p + file_len] = 0;
-		p += kt_reg_round8(file_len + 1);
+		p += kt_jreg_round8(file_len + 1);
 		memcpy(w->base + p, x->lines, x->nlines * 8);
-		p += kt_reg_round8((uint64_t)x->nlines * 8);
+		p += kt_jreg_round8((uint64_t)x->nlines * 8);
 	}
 	if (x && x->unwind_kind) {
-		struct kt_reg_unwind_blob b = { x->unwind_kind, x->prologue_len,
-						x->unwind_kind == 2 ? x->cfi_len : 0 };
+		struct kt_jreg_unwind_blob b = {x->unwind_kind, x->prologue_len,
+						x->unwind_kind == 2 ? x->cfi_len : 0};
 
 		e->unwind_off = p;
 		memcpy(w->base + p, &b, sizeof(b));
@@ -349,15 +342,15 @@ kt_reg_writer_add(struct kt_reg_writer *w, const char *name, uint64_t start,
 
 	l = __atomic_fetch_add(&h->log_reserved, 1, __ATOMIC_RELAXED);
 	if (l >= w->log_max)
-		goto full;  /* cannot happen: two records per entry at most */
+		goto full; /* cannot happen: two records per entry at most */
 	e->start = start;
 	e->size = size;
 	e->generation = l + 1;
 	e->name_len = (uint32_t)name_len;
 	e->name_off = off;
 	e->reserved = 0;
-	KT_STORE_RLX(&e->state, (uint32_t)KT_REG_ENTRY_LIVE);
-	KT_STORE_REL(writer_log(w, l), (KT_REG_LOG_ADD << KT_REG_LOG_KIND_SHIFT) | (idx + 1));
+	KT_STORE_RLX(&e->state, (uint32_t)KT_JREG_ENTRY_LIVE);
+	KT_STORE_REL(writer_log(w, l), (KT_JREG_LOG_ADD << KT_JREG_LOG_KIND_SHIFT) | (idx + 1));
 	if (index)
 		*index = (uint32_t)idx;
 	if (gen)
@@ -369,55 +362,54 @@ full:
 }
 
 kt_status
-kt_reg_writer_remove(struct kt_reg_writer *w, uint32_t index, uint64_t *gen)
+kt_jreg_writer_remove(struct kt_jreg_writer *w, uint32_t index, uint64_t *gen)
 {
-	struct kt_reg_header *h = kt_reg_hdr(w->base);
-	struct kt_reg_entry *e;
-	uint32_t live = KT_REG_ENTRY_LIVE;
+	struct kt_jreg_header *h = kt_jreg_hdr(w->base);
+	struct kt_jreg_entry *e;
+	uint32_t live = KT_JREG_ENTRY_LIVE;
 	uint64_t l;
 
 	if (index >= w->entries_max)
 		return KT_ERR_INVAL;
 	e = writer_entry(w, index);
-	if (!__atomic_compare_exchange_n(&e->state, &live, (uint32_t)KT_REG_ENTRY_DEAD,
-					 false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(&e->state, &live, (uint32_t)KT_JREG_ENTRY_DEAD, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return KT_ERR_STATE;
 	l = __atomic_fetch_add(&h->log_reserved, 1, __ATOMIC_RELAXED);
 	if (l >= w->log_max)
-		return KT_ERR_CORRUPT;  /* cannot happen, see kt_reg_writer_add */
+		return KT_ERR_CORRUPT; /* cannot happen, see kt_jreg_writer_add */
 	KT_STORE_REL(writer_log(w, l),
-		     (KT_REG_LOG_REMOVE << KT_REG_LOG_KIND_SHIFT) | ((uint64_t)index + 1));
+		     (KT_JREG_LOG_REMOVE << KT_JREG_LOG_KIND_SHIFT) | ((uint64_t)index + 1));
 	if (gen)
 		*gen = l + 1;
 	return KT_OK;
 }
 
 bool
-kt_reg_writer_filter_may_match(const struct kt_reg_writer *w, const char *name,
-			       size_t len)
+kt_jreg_writer_filter_may_match(const struct kt_jreg_writer *w, const char *name, size_t len)
 {
-	const struct kt_reg_header *h = kt_reg_hdr(w->base);
+	const struct kt_jreg_header *h = kt_jreg_hdr(w->base);
 
-	return kt_reg_bloom_test(w->base + w->filter_off, w->filter_bytes,
-				 w->filter_hashes, &h->filter_active, &h->filter_seq,
-				 kt_reg_hash(name, len));
+	return kt_jreg_bloom_test(w->base + w->filter_off, w->filter_bytes, w->filter_hashes,
+				  &h->filter_active, &h->filter_seq, kt_jreg_hash(name, len));
 }
 
 size_t
-kt_reg_writer_journal_find(const struct kt_reg_writer *w, uint64_t addr,
-			   uint8_t *orig, uint8_t *patch, uint32_t *slot)
+kt_jreg_writer_journal_find(const struct kt_jreg_writer *w, uint64_t addr, uint8_t *orig,
+			    uint8_t *patch, uint32_t *slot)
 {
 	for (uint64_t i = 0; i < w->journal_max; i++) {
-		struct kt_reg_patch *r = (struct kt_reg_patch *)
-			(w->base + w->journal_off + i * sizeof(struct kt_reg_patch));
+		struct kt_jreg_patch *r =
+			(struct kt_jreg_patch *)(w->base + w->journal_off +
+						 i * sizeof(struct kt_jreg_patch));
 		uint8_t len;
 
-		if (KT_LOAD_ACQ(&r->state) != KT_REG_PATCH_ARMED)
+		if (KT_LOAD_ACQ(&r->state) != KT_JREG_PATCH_ARMED)
 			continue;
 		if (KT_LOAD_RLX(&r->addr) != addr)
 			continue;
 		len = KT_LOAD_RLX(&r->len);
-		if (len == 0 || len > KT_REG_PATCH_MAX)
+		if (len == 0 || len > KT_JREG_PATCH_MAX)
 			continue;
 		for (unsigned k = 0; k < len; k++) {
 			orig[k] = KT_LOAD_RLX(&r->orig[k]);
@@ -432,13 +424,13 @@ kt_reg_writer_journal_find(const struct kt_reg_writer *w, uint64_t addr,
 }
 
 void
-kt_reg_writer_journal_release(const struct kt_reg_writer *w, uint32_t slot)
+kt_jreg_writer_journal_release(const struct kt_jreg_writer *w, uint32_t slot)
 {
-	struct kt_reg_patch *r;
+	struct kt_jreg_patch *r;
 
 	if (slot >= w->journal_max)
 		return;
-	r = (struct kt_reg_patch *)(w->base + w->journal_off +
-				    (uint64_t)slot * sizeof(struct kt_reg_patch));
-	KT_STORE_REL(&r->state, (uint32_t)KT_REG_PATCH_FREE);
+	r = (struct kt_jreg_patch *)(w->base + w->journal_off +
+				     (uint64_t)slot * sizeof(struct kt_jreg_patch));
+	KT_STORE_REL(&r->state, (uint32_t)KT_JREG_PATCH_FREE);
 }

@@ -148,10 +148,9 @@ compact(struct kt_addrmap *m)
 }
 
 kt_status
-kt_addrmap_insert(struct kt_addrmap *m, uint64_t start, uint64_t size,
-		  uint32_t payload)
+kt_addrmap_insert(struct kt_addrmap *m, uint64_t start, uint64_t size, uint32_t payload)
 {
-	struct kt_addrmap_range one = { start, size, payload, 0 };
+	struct kt_addrmap_range one = {start, size, payload, 0};
 	struct kt_addrmap_range *carry, *next;
 	uint64_t cn = 1, total = 1;
 	int i, top;
@@ -186,7 +185,7 @@ kt_addrmap_insert(struct kt_addrmap *m, uint64_t start, uint64_t size,
 		free(m->level[i]);
 		m->level[i] = NULL;
 		m->n[i] = 0;
-		m->dead -= m->ndead[i];  /* dropped by the merge */
+		m->dead -= m->ndead[i]; /* dropped by the merge */
 		m->ndead[i] = 0;
 	}
 	if (cn < total) {
@@ -216,13 +215,12 @@ kt_addrmap_remove(struct kt_addrmap *m, uint64_t start, uint32_t *payload)
 	m->live--;
 	m->dead++;
 	if (m->dead > m->live && m->dead > 32)
-		compact(m);  /* on KT_ERR_NOMEM we just stay uncompacted */
+		compact(m); /* on KT_ERR_NOMEM we just stay uncompacted */
 	return KT_OK;
 }
 
 kt_status
-kt_addrmap_lookup(const struct kt_addrmap *m, uint64_t addr,
-		  struct kt_addrmap_range *out)
+kt_addrmap_lookup(const struct kt_addrmap *m, uint64_t addr, struct kt_addrmap_range *out)
 {
 	int lv;
 	const struct kt_addrmap_range *r = find(m, addr, &lv);

@@ -28,12 +28,12 @@ struct kt_addrmap_range {
 	uint64_t start;
 	uint64_t size;
 	uint32_t payload;
-	uint32_t dead;  /* internal: removed, awaiting a merge */
+	uint32_t dead; /* internal: removed, awaiting a merge */
 };
 
 struct kt_addrmap {
 	struct kt_addrmap_range *level[KT_ADDRMAP_LEVELS];
-	uint64_t n[KT_ADDRMAP_LEVELS];  /* ranges held in each level */
+	uint64_t n[KT_ADDRMAP_LEVELS];	   /* ranges held in each level */
 	uint64_t ndead[KT_ADDRMAP_LEVELS]; /* of which dead */
 	uint64_t live;
 	uint64_t dead;
@@ -50,13 +50,11 @@ void kt_addrmap_free(struct kt_addrmap *m);
  * range past the end of the address space, KT_ERR_EXISTS if it overlaps a
  * live range (M unchanged), KT_ERR_NOMEM (M unchanged).
  */
-kt_status kt_addrmap_insert(struct kt_addrmap *m, uint64_t start, uint64_t size,
-			    uint32_t payload);
+kt_status kt_addrmap_insert(struct kt_addrmap *m, uint64_t start, uint64_t size, uint32_t payload);
 
 /* Remove the live range that starts at START; its payload in *PAYLOAD
  * (may be NULL).  KT_ERR_NOTFOUND if there is none. */
-kt_status kt_addrmap_remove(struct kt_addrmap *m, uint64_t start,
-			    uint32_t *payload);
+kt_status kt_addrmap_remove(struct kt_addrmap *m, uint64_t start, uint32_t *payload);
 
 /* The live range containing ADDR, copied to *OUT.  KT_ERR_NOTFOUND. */
 kt_status kt_addrmap_lookup(const struct kt_addrmap *m, uint64_t addr,

@@ -290,7 +290,7 @@ kt_cmd_help(struct kt_cli *c, const char *args)
 	}
 	fputs("kitrace commands (GDB's names; unique prefixes work):\n", f);
 	for (const struct kt_cmd *cmd = kt_commands; cmd->name; cmd++)
-		fprintf(f, "  %-50s %.*s\n", cmd->usage, (int)strcspn(cmd->help, ".\n"),
+		fprintf(f, "  %s\n      %.*s\n", cmd->usage, (int)strcspn(cmd->help, "\n"),
 			cmd->help);
 	fputs("Type \"help COMMAND\" for more.\n", f);
 	return KT_OK;

@@ -20,7 +20,7 @@ struct kt_cli {
 	bool batch;
 	bool launched;           /* launch (kill at the end) vs attach (detach) */
 	bool quit;               /* a command asked to leave */
-	int quit_status;         /* exit status "quit N" asked for */
+	int quit_status;         /* exit status "quit N" asked for (or 128+signal) */
 	bool have_status;        /* the program ended: status below */
 	int status;              /* what kitrace exits with for the program's end */
 	const char *report_path; /* --report FILE */

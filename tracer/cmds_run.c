@@ -283,7 +283,6 @@ kt_cmd_detach(struct kt_cli *c, const char *args)
 		return st;
 	}
 	fprintf(c->s->out, "[Inferior 1 (process %d) detached]\n", (int)pid);
-	c->s->pid = 0;
 	return KT_OK;
 }
 
@@ -298,7 +297,8 @@ kt_cmd_kill(struct kt_cli *c, const char *args)
 		return st;
 	}
 	fprintf(c->s->out, "[Inferior 1 (process %d) killed]\n", (int)pid);
-	c->s->pid = 0;
+	c->have_status = true;
+	c->status = 128 + SIGKILL;
 	return KT_OK;
 }
 

@@ -71,11 +71,15 @@ kt_print_stop(struct kt_session *s, FILE *f, const struct kt_stop *st)
 	const struct kt_thread *t = st->thread;
 
 	switch (st->kind) {
-	case KT_STOP_BREAKPOINT:
-		fprintf(f, "Thread %d hit Breakpoint %d, ", t ? t->num : 0, st->bp_num);
+	case KT_STOP_BREAKPOINT: {
+		const struct kt_bp *bp = kt_bp_find(&s->bps, st->bp_num);
+		fprintf(f, "Thread %d hit %s %d, ", t ? t->num : 0,
+			bp && bp->type == KT_BP_TBREAK ? "Temporary breakpoint" : "Breakpoint",
+			st->bp_num);
 		print_where(s, f, st->addr);
 		fputc('\n', f);
 		break;
+	}
 	case KT_STOP_STEP:
 		if (t && t->regs_valid) {
 			print_where(s, f, kt_regs_pc(s->arch, &t->regs));

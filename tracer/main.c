@@ -297,7 +297,7 @@ main(int argc, char **argv)
 			s.count.inline_steps);
 
 	int status;
-	if (c.quit && c.quit_status)
+	if (c.quit)
 		status = c.quit_status;
 	else if (o.launch && o.batch)
 		status = c.have_status ? c.status : KT_EXIT_KITRACE;

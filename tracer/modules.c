@@ -82,6 +82,32 @@ wanted_path(const char *path)
 	return true;
 }
 
+/* True if the maps file PATH maps FILE executable somewhere. */
+static bool
+maps_has_exec(const char *maps_path, const char *file)
+{
+	char line[4096 + 256];
+	bool found = false;
+	FILE *f = fopen(maps_path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char perms[8];
+		int pathpos = 0;
+		if (sscanf(line, "%*x-%*x %7s %*x %*s %*s %n", perms, &pathpos) < 1 || !pathpos)
+			continue;
+		char *p = line + pathpos;
+		p[strcspn(p, "\n")] = '\0';
+		char *del = strstr(p, " (deleted)");
+		if (del)
+			*del = '\0';
+		found = strchr(perms, 'x') && strcmp(p, file) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
 kt_status
 kt_modules_refresh(struct kt_session *s, size_t *added)
 {
@@ -112,6 +138,13 @@ kt_modules_refresh(struct kt_session *s, size_t *added)
 		if (del)
 			*del = '\0';
 		if (!*p || !wanted_path(p))
+			continue;
+		/* Code lives in executable mappings; a file mapped only for
+		 * reading (ld.so.cache, locale archives) is not a module. */
+		struct kt_module *known = find_path(ms, p);
+		if (!known && !strchr(perms, 'x') && off != 0)
+			continue;
+		if (!known && !strchr(perms, 'x') && !maps_has_exec(path, p))
 			continue;
 		struct kt_module *m = find_path(ms, p);
 		if (!m) {

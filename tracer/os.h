@@ -62,6 +62,10 @@ struct kt_os_ops {
 	/* Forget SIGINT/SIGTERM/SIGHUP received while nothing was waiting
 	 * (e.g. Ctrl-C typed at the prompt). */
 	void (*flush_signals)(struct kt_os *os);
+	/* In a child about to exec: undo what kitrace changed for itself
+	 * (blocked signals, dispositions), so the program starts as it would
+	 * without kitrace.  Async-signal-safe. */
+	void (*child_prepare)(struct kt_os *os);
 	/* Send SIG to thread TID of process PID. */
 	kt_status (*tgkill)(struct kt_os *os, pid_t pid, pid_t tid, int sig);
 };
@@ -73,7 +77,10 @@ struct kt_os {
 /*
  * The Linux implementation.  kt_os_linux_new() blocks SIGINT, SIGTERM,
  * SIGHUP and SIGCHLD in the calling thread and reads them through a
- * signalfd, so wait() can be woken by them without races.  Returns NULL
+ * signalfd, so wait() can be woken by them without races.  SIGINT and
+ * SIGTERM are set to their default action first (a shell starts background
+ * jobs with SIGINT ignored, and an ignored signal never reaches a
+ * signalfd); SIGHUP stays ignored under nohup.  Returns NULL
  * with errno set on failure.
  */
 struct kt_os *kt_os_linux_new(void);

@@ -24,6 +24,8 @@
 struct os_linux {
 	struct kt_os base;
 	int sigfd;
+	sigset_t old_mask;          /* as kitrace found them, for children */
+	struct sigaction old_int, old_term;
 	pid_t mem_pid; /* the process mem_fd is open for, or 0 */
 	int mem_fd;
 };
@@ -234,7 +236,18 @@ lx_flush_signals(struct kt_os *os)
 		;
 }
 
+static void
+lx_child_prepare(struct kt_os *os)
+{
+	struct os_linux *l = L(os);
+
+	sigaction(SIGINT, &l->old_int, NULL);
+	sigaction(SIGTERM, &l->old_term, NULL);
+	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+}
+
 static const struct kt_os_ops linux_ops = {
+	.child_prepare = lx_child_prepare,
 	.flush_signals = lx_flush_signals,
 	.wait = lx_wait,
 	.seize = lx_seize,
@@ -262,12 +275,17 @@ kt_os_linux_new(void)
 
 	if (!l)
 		return NULL;
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &dfl, &l->old_int);
+	sigaction(SIGTERM, &dfl, &l->old_term);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) {
+	if (sigprocmask(SIG_BLOCK, &set, &l->old_mask) != 0) {
 		KT_SAVE_ERRNO(free(l));
 		return NULL;
 	}

@@ -46,7 +46,7 @@ kt_report_text(struct kt_session *s, FILE *f, enum kt_report_event ev,
 	       const struct kt_stop *stop)
 {
 	struct kt_frame *frames = calloc(KT_MAX_FRAMES, sizeof(*frames));
-	struct kt_thread *crashed = stop ? stop->thread : NULL;
+	struct kt_thread *crashed = stop && ev == KT_REPORT_CRASH ? stop->thread : NULL;
 
 	if (!frames)
 		return;

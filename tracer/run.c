@@ -240,7 +240,9 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 	if (s->collecting)
 		return false;
 	s->count.silent_hits++;
-	/* Resume only this thread, over the patch. */
+	/* Resume only this thread, over the patch.  Look the site up again:
+	 * resolving pending breakpoints above may have moved the table. */
+	p = kt_patch_find(s, addr);
 	if (kt_stepper_step_over(s, t, p) != KT_OK)
 		t->exited = true;
 	return false;
@@ -621,6 +623,8 @@ run_until_stop(struct kt_session *s, struct kt_stop *stop)
 			s->cur = stop->thread;
 			s->frame = 0;
 		}
+		/* Mappings may have changed since the last library event. */
+		kt_modules_refresh(s, NULL);
 		return KT_OK;
 	}
 }

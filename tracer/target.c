@@ -93,9 +93,7 @@ kt_target_launch(struct kt_session *s, char *const argv[], char *msg, size_t len
 	}
 	if (pid == 0) {
 		char c;
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		s->os->ops->child_prepare(s->os);
 		close(go[1]);
 		close(err[0]);
 		if (read(go[0], &c, 1) != 1)

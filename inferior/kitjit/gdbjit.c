@@ -49,12 +49,11 @@ __jit_debug_register_code(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-KJ_EXPORT __attribute__((weak)) struct jit_descriptor __jit_debug_descriptor = {
-	1, JIT_NOACTION, NULL, NULL
-};
+KJ_EXPORT __attribute__((weak)) struct jit_descriptor __jit_debug_descriptor = {1, JIT_NOACTION,
+										NULL, NULL};
 
 static int gdb_on;
-static int gdb_used;  /* set once anything was announced */
+static int gdb_used; /* set once anything was announced */
 static pthread_mutex_t gdb_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct jit_code_entry **gdb_by_index;
 static size_t gdb_cap;
@@ -66,7 +65,7 @@ enum { SH_NULL, SH_TEXT, SH_SYMTAB, SH_STRTAB, SH_SHSTRTAB, SH_COUNT };
 static char *
 build_elf(const char *name, uint64_t start, uint64_t size, size_t *len)
 {
-	size_t name_len = strnlen(name, KT_REG_NAME_MAX);
+	size_t name_len = strnlen(name, KT_JREG_NAME_MAX);
 	size_t sym_off = sizeof(Elf64_Ehdr);
 	size_t str_off = sym_off + 2 * sizeof(Elf64_Sym);
 	size_t shstr_off = str_off + name_len + 2;
@@ -107,18 +106,31 @@ build_elf(const char *name, uint64_t start, uint64_t size, size_t *len)
 	memcpy(buf + shstr_off, gdb_shstrtab, sizeof(gdb_shstrtab));
 
 	sh = (Elf64_Shdr *)(void *)(buf + sh_off);
-	sh[SH_TEXT] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOBITS,
-		.sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = start,
-		.sh_offset = sh_off, .sh_size = size, .sh_addralign = 1 };
-	sh[SH_SYMTAB] = (Elf64_Shdr){ .sh_name = 7, .sh_type = SHT_SYMTAB,
-		.sh_offset = sym_off, .sh_size = 2 * sizeof(Elf64_Sym),
-		.sh_link = SH_STRTAB, .sh_info = 1, .sh_addralign = 8,
-		.sh_entsize = sizeof(Elf64_Sym) };
-	sh[SH_STRTAB] = (Elf64_Shdr){ .sh_name = 15, .sh_type = SHT_STRTAB,
-		.sh_offset = str_off, .sh_size = name_len + 2, .sh_addralign = 1 };
-	sh[SH_SHSTRTAB] = (Elf64_Shdr){ .sh_name = 23, .sh_type = SHT_STRTAB,
-		.sh_offset = shstr_off, .sh_size = sizeof(gdb_shstrtab),
-		.sh_addralign = 1 };
+	sh[SH_TEXT] = (Elf64_Shdr){.sh_name = 1,
+				   .sh_type = SHT_NOBITS,
+				   .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+				   .sh_addr = start,
+				   .sh_offset = sh_off,
+				   .sh_size = size,
+				   .sh_addralign = 1};
+	sh[SH_SYMTAB] = (Elf64_Shdr){.sh_name = 7,
+				     .sh_type = SHT_SYMTAB,
+				     .sh_offset = sym_off,
+				     .sh_size = 2 * sizeof(Elf64_Sym),
+				     .sh_link = SH_STRTAB,
+				     .sh_info = 1,
+				     .sh_addralign = 8,
+				     .sh_entsize = sizeof(Elf64_Sym)};
+	sh[SH_STRTAB] = (Elf64_Shdr){.sh_name = 15,
+				     .sh_type = SHT_STRTAB,
+				     .sh_offset = str_off,
+				     .sh_size = name_len + 2,
+				     .sh_addralign = 1};
+	sh[SH_SHSTRTAB] = (Elf64_Shdr){.sh_name = 23,
+				       .sh_type = SHT_STRTAB,
+				       .sh_offset = shstr_off,
+				       .sh_size = sizeof(gdb_shstrtab),
+				       .sh_addralign = 1};
 	*len = total;
 	return buf;
 }
@@ -194,7 +206,7 @@ kj_gdb_unregister(uint32_t index)
 	struct jit_code_entry *e;
 
 	if (!__atomic_load_n(&gdb_used, __ATOMIC_ACQUIRE))
-		return;  /* the usual case: no lock on kitjit_remove() */
+		return; /* the usual case: no lock on kitjit_remove() */
 	pthread_mutex_lock(&gdb_lock);
 	e = index < gdb_cap ? gdb_by_index[index] : NULL;
 	if (!e) {

@@ -4,7 +4,8 @@
  * dead tracer left behind.  On a trap whose instruction address is in the
  * registry's patch journal and still holds the journalled patch bytes, it
  * writes the original bytes back (pwrite to /proc/self/mem, which works on
- * read-only code; mprotect as a fallback), points the pc at the repaired
+ * read-only code; then process_vm_writev for writable code; mprotect as
+ * the last resort), points the pc at the repaired
  * instruction and returns, so the program runs on as if never patched.
  * Any other SIGTRAP goes to the handler that was installed before, or, if
  * there was none, kills the process with the default action as usual.
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -29,8 +31,8 @@
 
 static struct sigaction heal_old;
 static int heal_mem_fd = -1;
-static pid_t heal_mem_pid;  /* the fd names this process's memory only */
-static int heal_state;  /* 0 not installed, 1 installing, 2 installed */
+static pid_t heal_mem_pid; /* the fd names this process's memory only */
+static int heal_state;	   /* 0 not installed, 1 installing, 2 installed */
 
 /* The pc in UC, and where the trap instruction starts given that pc. */
 static uint64_t
@@ -63,9 +65,9 @@ static uint64_t
 trap_addr(uint64_t pc)
 {
 #if defined(__x86_64__)
-	return pc - 1;  /* int3 reports the address after itself */
+	return pc - 1; /* int3 reports the address after itself */
 #else
-	return pc;      /* BRK reports its own address */
+	return pc; /* BRK reports its own address */
 #endif
 }
 
@@ -85,7 +87,16 @@ write_code(uint64_t addr, const uint8_t *bytes, size_t n)
 		close(fd);
 	if (ok)
 		goto done;
-	/* Fallback: make the pages writable (and keep them executable). */
+	/* Writable code (RWX JIT pages): a plain write, probed safely. */
+	{
+		struct iovec local = {(void *)(uintptr_t)bytes, n};
+		struct iovec remote = {(void *)(uintptr_t)addr, n};
+
+		if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n)
+			goto done;
+	}
+	/* Not writable, so it was r-x (we executed it): open it up, write,
+	 * and put r-x back. */
 	if (page <= 0)
 		return -1;
 	lo = (uintptr_t)addr & ~((uintptr_t)page - 1);
@@ -104,24 +115,24 @@ done:
 static int
 heal(uint64_t addr)
 {
-	const struct kt_reg_writer *w = kj_writer_if_ready();
-	uint8_t orig[KT_REG_PATCH_MAX], patch[KT_REG_PATCH_MAX];
+	const struct kt_jreg_writer *w = kj_writer_if_ready();
+	uint8_t orig[KT_JREG_PATCH_MAX], patch[KT_JREG_PATCH_MAX];
 	uint32_t slot;
 	size_t n;
 
 	if (!w || !addr)
 		return 0;
-	n = kt_reg_writer_journal_find(w, addr, orig, patch, &slot);
+	n = kt_jreg_writer_journal_find(w, addr, orig, patch, &slot);
 	if (n == 0)
 		return 0;
 	if (memcmp((const void *)(uintptr_t)addr, orig, n) == 0)
-		return 1;  /* another thread healed it already */
+		return 1; /* another thread healed it already */
 	/* Invariant 2: restore only what is still our patch. */
 	if (memcmp((const void *)(uintptr_t)addr, patch, n) != 0)
 		return 0;
 	if (write_code(addr, orig, n) != 0)
 		return 0;
-	kt_reg_writer_journal_release(w, slot);
+	kt_jreg_writer_journal_release(w, slot);
 	return 1;
 }
 
@@ -158,8 +169,8 @@ kitjit_heal_install(void)
 	struct sigaction sa;
 	int expect = 0;
 
-	if (!__atomic_compare_exchange_n(&heal_state, &expect, 1, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_compare_exchange_n(&heal_state, &expect, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&heal_state, __ATOMIC_ACQUIRE) == 1)
 			;
 		return 0;

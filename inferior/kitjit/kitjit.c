@@ -19,6 +19,7 @@
 #include "kitjit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -33,20 +34,20 @@
 #define KJ_SCRATCH_SLOTS 64u
 #define KJ_SCRATCH_SLOT_SIZE 128u
 
-KJ_EXPORT struct kt_reg_anchor kitjit_anchor = {
+KJ_EXPORT struct kt_jreg_anchor kitjit_anchor = {
 	.magic = KT_ANCHOR_MAGIC,
 	.version = KT_ANCHOR_VERSION,
-	.anchor_size = sizeof(struct kt_reg_anchor),
+	.anchor_size = sizeof(struct kt_jreg_anchor),
 	.state = KT_ANCHOR_NONE,
 	.memfd = -1,
 };
 
 static struct {
-	struct kt_reg_writer w;
+	struct kt_jreg_writer w;
 	void *map;
 	uint64_t size;
 	int fd;
-} kj = { .fd = -1 };
+} kj = {.fd = -1};
 
 KJ_EXPORT KJ_HOOK_ATTRS void
 kitjit_debug_hook(uint32_t reason, const void *registry, uint64_t gen)
@@ -71,19 +72,29 @@ registry_size(void)
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (!s || !*s)
-		return KT_REG_DEFAULT_SIZE;
+		return KT_JREG_DEFAULT_SIZE;
 	errno = 0;
 	n = strtoull(s, &end, 0);
 	if (errno || end == s)
-		return KT_REG_DEFAULT_SIZE;
+		return KT_JREG_DEFAULT_SIZE;
 	switch (*end) {
-	case 'k': case 'K': n <<= 10; break;
-	case 'm': case 'M': n <<= 20; break;
-	case 'g': case 'G': n <<= 30; break;
-	default: break;
+	case 'k':
+	case 'K':
+		n <<= 10;
+		break;
+	case 'm':
+	case 'M':
+		n <<= 20;
+		break;
+	case 'g':
+	case 'G':
+		n <<= 30;
+		break;
+	default:
+		break;
 	}
-	if (n < KT_REG_MIN_SIZE)
-		n = KT_REG_MIN_SIZE;
+	if (n < KT_JREG_MIN_SIZE)
+		n = KT_JREG_MIN_SIZE;
 	if (n > (1ull << 40))
 		n = 1ull << 40;
 	if (page > 0)
@@ -91,12 +102,20 @@ registry_size(void)
 	return n;
 }
 
-/* Map a registry handed over by a launching tracer in KITJIT_REGISTRY_FD
- * (an fd of a memfd or file, empty or already formatted).  0 or -1. */
+/*
+ * Map a registry handed over by a launching tracer in KITJIT_REGISTRY_FD:
+ * an fd of a memfd or file that is empty (we format it) or formatted but
+ * unused (the tracer formatted it, say to set the filter first).  One
+ * registry serves one process: the variable is removed from the
+ * environment and the fd made close-on-exec, so programs this one runs do
+ * not write into it, and a registry with entries already is refused (it
+ * belongs to a process that ran before).  0, or -1 to create our own.
+ */
 static int
 map_inherited(void)
 {
 	const char *s = getenv("KITJIT_REGISTRY_FD");
+	const struct kt_jreg_header *h;
 	struct stat st;
 	char *end;
 	long fd;
@@ -106,17 +125,22 @@ map_inherited(void)
 	if (!s || !*s)
 		return -1;
 	fd = strtol(s, &end, 10);
-	if (*end || fd < 0 || fd > 65535 || fstat((int)fd, &st) != 0 ||
-	    st.st_size < (off_t)KT_REG_MIN_SIZE)
+	unsetenv("KITJIT_REGISTRY_FD");
+	if (*end || end == s || fd < 0 || fd > 65535 || fstat((int)fd, &st) != 0 ||
+	    st.st_size < (off_t)KT_JREG_MIN_SIZE)
 		return -1;
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE, (int)fd, 0);
+	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		 (int)fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	rc = kt_reg_writer_attach(&kj.w, p, (uint64_t)st.st_size);
+	rc = kt_jreg_writer_attach(&kj.w, p, (uint64_t)st.st_size);
+	h = p;
+	if (rc == KT_OK && (__atomic_load_n(&h->log_reserved, __ATOMIC_ACQUIRE) ||
+			    __atomic_load_n(&h->entries_reserved, __ATOMIC_ACQUIRE)))
+		rc = KT_ERR_BUSY;
 	if (rc == KT_ERR_NOTFOUND)
-		rc = kt_reg_writer_format(&kj.w, p, (uint64_t)st.st_size,
-					  (uint32_t)getpid());
+		rc = kt_jreg_writer_format(&kj.w, p, (uint64_t)st.st_size, (uint32_t)getpid());
 	if (rc != KT_OK) {
 		munmap(p, (size_t)st.st_size);
 		return -1;
@@ -146,7 +170,7 @@ map_new(uint64_t size)
 			KT_SAVE_ERRNO(close(fd));
 		return -1;
 	}
-	if (kt_reg_writer_format(&kj.w, p, size, (uint32_t)getpid()) != KT_OK) {
+	if (kt_jreg_writer_format(&kj.w, p, size, (uint32_t)getpid()) != KT_OK) {
 		munmap(p, size);
 		if (fd >= 0)
 			close(fd);
@@ -173,25 +197,25 @@ static void atfork_child(void);
 static int
 create(void)
 {
-	static void *scratch;  /* process-wide: mapped once, kept over fork */
+	static void *scratch; /* process-wide: mapped once, kept over fork */
 
 	if (map_inherited() != 0 && map_new(registry_size()) != 0)
 		return -1;
 	if (!scratch) {
 		scratch = mmap(NULL, KJ_SCRATCH_SLOTS * KJ_SCRATCH_SLOT_SIZE,
-			       PROT_READ | PROT_WRITE | PROT_EXEC,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			       PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
 		if (scratch == MAP_FAILED)
-			scratch = NULL;  /* W^X policy: the tracer maps its own */
+			scratch = NULL; /* W^X policy: the tracer maps its own */
 	}
-	kt_reg_writer_set_scratch(&kj.w, (uint64_t)(uintptr_t)scratch,
-				  KJ_SCRATCH_SLOT_SIZE, KJ_SCRATCH_SLOTS);
+	kt_jreg_writer_set_scratch(&kj.w, (uint64_t)(uintptr_t)scratch, KJ_SCRATCH_SLOT_SIZE,
+				   KJ_SCRATCH_SLOTS);
 	publish_anchor();
 	pthread_atfork(NULL, NULL, atfork_child);
 	return 0;
 }
 
-const struct kt_reg_writer *
+const struct kt_jreg_writer *
 kj_writer_if_ready(void)
 {
 	if (__atomic_load_n(&kitjit_anchor.state, __ATOMIC_ACQUIRE) == KT_ANCHOR_READY)
@@ -199,7 +223,7 @@ kj_writer_if_ready(void)
 	return NULL;
 }
 
-static __attribute__((noinline)) struct kt_reg_writer *
+static __attribute__((noinline)) struct kt_jreg_writer *
 writer_slow(void)
 {
 	for (;;) {
@@ -229,15 +253,15 @@ writer_slow(void)
 			errno = ENOMEM;
 			return NULL;
 		}
-		sched_yield();  /* another thread is creating it */
+		sched_yield(); /* another thread is creating it */
 	}
 }
 
-struct kt_reg_writer *
+struct kt_jreg_writer *
 kj_writer(void)
 {
-	if (__builtin_expect(__atomic_load_n(&kitjit_anchor.state, __ATOMIC_ACQUIRE) ==
-			     KT_ANCHOR_READY, 1))
+	if (__builtin_expect(
+		    __atomic_load_n(&kitjit_anchor.state, __ATOMIC_ACQUIRE) == KT_ANCHOR_READY, 1))
 		return &kj.w;
 	return writer_slow();
 }
@@ -245,58 +269,36 @@ kj_writer(void)
 /*
  * In a fork child the registry mapping is shared with the parent: give the
  * child its own copy (same entries, same handles, same journal, since the
- * child's memory is a copy too), or, failing that, no registry.
+ * child's memory is a copy too), or, failing that, no registry.  The child
+ * is single-threaded here; parent threads may still be writing the old
+ * mapping, which kt_jreg_writer_clone() copes with.
  */
 static void
 atfork_child(void)
 {
-	const struct kt_reg_header *h;
-	struct kt_reg_writer old = kj.w;
+	struct kt_jreg_writer old = kj.w;
 	void *old_map = kj.map;
-	uint64_t old_size = kj.size, n, e, l, hp;
+	uint64_t old_size = kj.size;
 	int old_fd = kj.fd;
 
 	if (kj_writer_if_ready() == NULL)
 		return;
-	h = (const struct kt_reg_header *)(const void *)old.base;
-	e = __atomic_load_n(&h->entries_reserved, __ATOMIC_ACQUIRE);
-	l = __atomic_load_n(&h->log_reserved, __ATOMIC_ACQUIRE);
-	hp = __atomic_load_n(&h->heap_next, __ATOMIC_ACQUIRE);
-	if (map_new(old_size) != 0) {
+	if (map_new(old_size) != 0 || kt_jreg_writer_clone(&kj.w, &old) != KT_OK) {
 		__atomic_store_n(&kitjit_anchor.state, (uint32_t)KT_ANCHOR_FAILED,
 				 __ATOMIC_RELEASE);
 		kitjit_anchor.registry_addr = 0;
-		munmap(old_map, old_size);
-		if (old_fd >= 0)
-			close(old_fd);
-		return;
+		kitjit_anchor.memfd = -1;
+	} else {
+		publish_anchor();
 	}
-	/* The header counters, filter and journal; then the used prefix of
-	 * entries, log and heap.  The layout is the same: same size. */
-	memcpy((uint8_t *)kj.map + offsetof(struct kt_reg_header, entries_reserved),
-	       (const uint8_t *)old_map + offsetof(struct kt_reg_header, entries_reserved),
-	       old.entries_off - offsetof(struct kt_reg_header, entries_reserved));
-	n = e < old.entries_max ? e : old.entries_max;
-	memcpy((uint8_t *)kj.map + old.entries_off, (uint8_t *)old_map + old.entries_off,
-	       n * sizeof(struct kt_reg_entry));
-	n = l < old.log_max ? l : old.log_max;
-	memcpy((uint8_t *)kj.map + old.log_off, (uint8_t *)old_map + old.log_off, n * 8);
-	if (hp > old.heap_end)
-		hp = old.heap_end;
-	memcpy((uint8_t *)kj.map + old.heap_off, (uint8_t *)old_map + old.heap_off,
-	       hp - old.heap_off);
-	((struct kt_reg_header *)kj.map)->pid = (uint32_t)getpid();
-	kt_reg_writer_set_scratch(&kj.w, h->scratch_addr, h->scratch_slot_size,
-				  h->scratch_slots);
 	munmap(old_map, old_size);
 	if (old_fd >= 0)
 		close(old_fd);
-	publish_anchor();
 }
 
 /* Copy INFO (of a possibly older, smaller struct) into X. */
 static int
-info_extra(const struct kitjit_info *info, struct kt_reg_extra *x)
+info_extra(const struct kitjit_info *info, struct kt_jreg_extra *x)
 {
 	struct kitjit_info in;
 
@@ -318,11 +320,10 @@ info_extra(const struct kitjit_info *info, struct kt_reg_extra *x)
 }
 
 KJ_EXPORT kitjit_code *
-kitjit_add_ex(const char *name, const void *start, size_t size,
-	      const struct kitjit_info *info)
+kitjit_add_ex(const char *name, const void *start, size_t size, const struct kitjit_info *info)
 {
-	struct kt_reg_writer *w;
-	struct kt_reg_extra x;
+	struct kt_jreg_writer *w;
+	struct kt_jreg_extra x;
 	uint32_t index;
 	uint64_t gen;
 	kt_status st;
@@ -334,13 +335,12 @@ kitjit_add_ex(const char *name, const void *start, size_t size,
 	w = kj_writer();
 	if (!w)
 		return NULL;
-	st = kt_reg_writer_add(w, name, (uint64_t)(uintptr_t)start, size, &x,
-			       &index, &gen);
+	st = kt_jreg_writer_add(w, name, (uint64_t)(uintptr_t)start, size, &x, &index, &gen);
 	if (st != KT_OK) {
 		errno = st == KT_ERR_NOMEM ? ENOMEM : EINVAL;
 		return NULL;
 	}
-	if (kt_reg_writer_filter_may_match(w, name, strnlen(name, KT_REG_NAME_MAX)))
+	if (kt_jreg_writer_filter_may_match(w, name, strnlen(name, KT_JREG_NAME_MAX)))
 		call_hook(KT_HOOK_ADDED, gen);
 	if (kj_gdb_enabled())
 		kj_gdb_register(index, name, (uint64_t)(uintptr_t)start, size);
@@ -356,14 +356,14 @@ kitjit_add(const char *name, const void *start, size_t size)
 KJ_EXPORT void
 kitjit_remove(kitjit_code *code)
 {
-	const struct kt_reg_writer *w = kj_writer_if_ready();
+	const struct kt_jreg_writer *w = kj_writer_if_ready();
 	uint32_t index;
 
 	if (!code || !w)
 		return;
 	index = (uint32_t)((uintptr_t)code - 1);
 	kj_gdb_unregister(index);
-	kt_reg_writer_remove(&kj.w, index, NULL);
+	kt_jreg_writer_remove(&kj.w, index, NULL);
 }
 
 __attribute__((constructor)) static void

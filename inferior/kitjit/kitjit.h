@@ -8,6 +8,12 @@
  * reuses the memory.  Both are safe from any thread at once, make no system
  * call on the fast path and never stop the process; kitrace reads the
  * registry out of process.  See kitjit(3) and kitjit-registry(7).
+ *
+ * The registry is created when the library loads (or by the first
+ * kitjit_add(), if that comes first).  A tracer finds it through the
+ * exported symbol kitjit_anchor and breaks on kitjit_debug_hook(); both
+ * are described in kitjit-registry(7), not here, because a JIT never uses
+ * them.  None of these functions is async-signal-safe.
  */
 #ifndef KITJIT_H
 #define KITJIT_H
@@ -56,18 +62,24 @@ struct kitjit_info {
 };
 
 /*
- * Publish SIZE bytes of code at START under NAME (a function name; copied).
- * Returns a handle for kitjit_remove(), or NULL with errno set (EINVAL for
- * a NULL name or zero size, ENOMEM when the registry is full).
+ * Publish SIZE bytes of code at START under NAME (a function name; copied,
+ * truncated at 4095 bytes).  Returns a handle for kitjit_remove(), or NULL
+ * with errno set (EINVAL for a NULL name, a zero size or a range that
+ * wraps, ENOMEM when the registry is full or could not be created).  A
+ * NULL return is not fatal: the code just stays invisible to kitrace.
  */
 kitjit_code *kitjit_add(const char *name, const void *start, size_t size);
 
-/* As kitjit_add(), with a line table and an unwind rule (INFO may be NULL). */
+/* As kitjit_add(), with a line table and an unwind rule (INFO may be
+ * NULL).  EINVAL also for a bad INFO: struct_size too small for the
+ * fields before unwind, more than 2^24 lines, an unknown unwind kind, or
+ * a CFI rule without bytes or with more than 1 MiB. */
 kitjit_code *kitjit_add_ex(const char *name, const void *start, size_t size,
 			   const struct kitjit_info *info);
 
-/* Retract CODE (NULL is ignored).  After it returns, a debugger forgets any
- * breakpoint it had in the range and never writes there again. */
+/* Retract CODE (NULL is ignored, a second call for the same handle too).
+ * After it returns, a debugger forgets any breakpoint it had in the range
+ * and never writes there again.  Handles stay valid in a fork child. */
 void kitjit_remove(kitjit_code *code);
 
 /*

@@ -23,7 +23,7 @@
 #endif
 
 /* The anchor a tracer finds by symbol name; see kitjit-registry(7). */
-extern KJ_EXPORT struct kt_reg_anchor kitjit_anchor;
+extern KJ_EXPORT struct kt_jreg_anchor kitjit_anchor;
 
 /*
  * The function a tracer breaks on: called with KT_HOOK_ADDED after an
@@ -31,19 +31,18 @@ extern KJ_EXPORT struct kt_reg_anchor kitjit_anchor;
  * its generation), and with KT_HOOK_CREATED once the registry exists, if
  * the tracer asked for it with KT_ANCHOR_NOTIFY.  It does nothing.
  */
-KJ_EXPORT void kitjit_debug_hook(uint32_t reason, const void *registry,
-				 uint64_t gen);
+KJ_EXPORT void kitjit_debug_hook(uint32_t reason, const void *registry, uint64_t gen);
 
 /*
  * The registry writer of this process, creating the registry on first use;
  * NULL (errno set) when it cannot be created.  After the first successful
  * call it is one acquire load.
  */
-struct kt_reg_writer *kj_writer(void);
+struct kt_jreg_writer *kj_writer(void);
 
 /* The writer if the registry exists, else NULL; never creates it.
  * Async-signal-safe. */
-const struct kt_reg_writer *kj_writer_if_ready(void);
+const struct kt_jreg_writer *kj_writer_if_ready(void);
 
 /* Read KITJIT_HEAL; install the handler if it is "1". */
 void kj_heal_from_env(void);
@@ -52,8 +51,7 @@ void kj_heal_from_env(void);
  * retract it.  Failures are silent (gdb just does not see the range). */
 int kj_gdb_enabled(void);
 void kj_gdb_from_env(void);
-void kj_gdb_register(uint32_t index, const char *name, uint64_t start,
-		     uint64_t size);
+void kj_gdb_register(uint32_t index, const char *name, uint64_t start, uint64_t size);
 void kj_gdb_unregister(uint32_t index);
 
 #endif

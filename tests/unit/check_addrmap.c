@@ -39,7 +39,7 @@ START_TEST(test_basic)
 	ck_assert_int_eq(kt_addrmap_insert(&m, 0x0f00, 0x101, 9), KT_ERR_EXISTS);
 	ck_assert_int_eq(kt_addrmap_insert(&m, 0x0f00, 0x1000, 9), KT_ERR_EXISTS);
 	ck_assert_int_eq(kt_addrmap_insert(&m, 0x1050, 0x10, 9), KT_ERR_EXISTS);
-	ck_assert_int_eq(kt_addrmap_insert(&m, 0x0f00, 0x100, 9), KT_OK);  /* adjacent */
+	ck_assert_int_eq(kt_addrmap_insert(&m, 0x0f00, 0x100, 9), KT_OK); /* adjacent */
 	ck_assert_int_eq(kt_addrmap_insert(&m, 0, 0, 9), KT_ERR_INVAL);
 	ck_assert_int_eq(kt_addrmap_insert(&m, UINT64_MAX, 2, 9), KT_ERR_INVAL);
 	ck_assert_int_eq(kt_addrmap_insert(&m, UINT64_MAX, 1, 10), KT_OK);
@@ -69,7 +69,7 @@ END_TEST
 
 START_TEST(test_random_model)
 {
-	static int32_t owner[SLOTS];  /* start slot of the range, or -1 */
+	static int32_t owner[SLOTS]; /* start slot of the range, or -1 */
 	static uint8_t len[SLOTS];
 	struct kt_addrmap m;
 	struct kt_addrmap_range r;
@@ -90,9 +90,10 @@ START_TEST(test_random_model)
 				free_ok = owner[s + k] < 0;
 			st = kt_addrmap_insert(&m, (uint64_t)s * 16, (uint64_t)n * 16, (uint32_t)s);
 			if (s + n > SLOTS) {
-				if (st == KT_OK) {  /* past our model: undo */
-					ck_assert_int_eq(kt_addrmap_remove(&m, (uint64_t)s * 16, NULL),
-							 KT_OK);
+				if (st == KT_OK) { /* past our model: undo */
+					ck_assert_int_eq(
+						kt_addrmap_remove(&m, (uint64_t)s * 16, NULL),
+						KT_OK);
 				}
 				continue;
 			}

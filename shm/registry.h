@@ -375,6 +375,14 @@ uint64_t kt_jreg_generation(const struct kt_jreg_view *view);
 kt_status kt_jreg_next_change(const struct kt_jreg_view *view, uint64_t *cursor,
 			      struct kt_jreg_change *change);
 
+/*
+ * Read entry INDEX (as the addrmap payload names it) into CHANGE, validated
+ * as kt_jreg_next_change() does; kind is ADDED for a live entry, REMOVED
+ * for a dead one.  KT_ERR_RANGE for an index past entries_max.
+ */
+kt_status kt_jreg_entry_get(const struct kt_jreg_view *view, uint32_t index,
+			    struct kt_jreg_change *change);
+
 /* Validate and return the line table of CHANGE (KT_ERR_NOTFOUND if none). */
 kt_status kt_jreg_lines(const struct kt_jreg_view *view, const struct kt_jreg_change *change,
 			struct kt_jreg_lines *lines);

@@ -145,14 +145,68 @@ blob_ok(const struct kt_jreg_view *v, uint64_t off, uint64_t min)
 	return off == 0 || (!(off & 7) && kt_jreg_in(off, min, v->heap_off, v->heap_end));
 }
 
+/* Read and validate entry IDX into C (kind and generation left to the caller). */
+static kt_status
+entry_read(const struct kt_jreg_view *v, uint64_t idx, struct kt_jreg_change *c,
+	   struct kt_jreg_entry *e, uint32_t *state)
+{
+	const uint8_t *ep;
+	const char *name;
+
+	if (idx >= v->entries_max)
+		return KT_ERR_RANGE;
+	ep = v->base + v->entries_off + idx * v->entry_size;
+	memcpy(e, ep, sizeof(*e));
+	*state = KT_LOAD_ACQ((const uint32_t *)(ep + offsetof(struct kt_jreg_entry, state)));
+	if (*state != KT_JREG_ENTRY_LIVE && *state != KT_JREG_ENTRY_DEAD)
+		return KT_ERR_CORRUPT;
+	if (e->size == 0 || e->start + e->size < e->start)
+		return KT_ERR_CORRUPT;
+	if (e->name_len > KT_JREG_NAME_MAX ||
+	    !kt_jreg_in(e->name_off, (uint64_t)e->name_len + 1, v->heap_off, v->heap_end))
+		return KT_ERR_CORRUPT;
+	name = (const char *)v->base + e->name_off;
+	if (name[e->name_len] != 0 || memchr(name, 0, e->name_len) != NULL)
+		return KT_ERR_CORRUPT;
+	if (!blob_ok(v, e->lines_off, sizeof(struct kt_jreg_lines_blob)) ||
+	    !blob_ok(v, e->unwind_off, sizeof(struct kt_jreg_unwind_blob)))
+		return KT_ERR_CORRUPT;
+	memset(c, 0, sizeof(*c));
+	c->entry_generation = e->generation;
+	c->index = (uint32_t)idx;
+	c->live = *state == KT_JREG_ENTRY_LIVE;
+	c->start = e->start;
+	c->size = e->size;
+	c->name = name;
+	c->name_len = e->name_len;
+	c->lines_off = e->lines_off;
+	c->unwind_off = e->unwind_off;
+	return KT_OK;
+}
+
+kt_status
+kt_jreg_entry_get(const struct kt_jreg_view *v, uint32_t index, struct kt_jreg_change *c)
+{
+	struct kt_jreg_entry e;
+	uint32_t state;
+	kt_status st = entry_read(v, index, c, &e, &state);
+
+	if (st != KT_OK)
+		return st;
+	if (e.generation == 0)
+		return KT_ERR_CORRUPT;
+	c->kind = state == KT_JREG_ENTRY_LIVE ? KT_JREG_ADDED : KT_JREG_REMOVED;
+	c->generation = e.generation;
+	return KT_OK;
+}
+
 kt_status
 kt_jreg_next_change(const struct kt_jreg_view *v, uint64_t *cursor, struct kt_jreg_change *c)
 {
 	struct kt_jreg_entry e;
-	const uint8_t *ep;
-	const char *name;
 	uint64_t i = *cursor, word, kind, idx;
 	uint32_t state;
+	kt_status st;
 
 	for (;;) {
 		if (i >= kt_jreg_generation(v))
@@ -169,41 +223,14 @@ kt_jreg_next_change(const struct kt_jreg_view *v, uint64_t *cursor, struct kt_jr
 	if ((kind != KT_JREG_LOG_ADD && kind != KT_JREG_LOG_REMOVE) || idx == 0 ||
 	    idx > v->entries_max)
 		return KT_ERR_CORRUPT;
-	idx--;
-	ep = v->base + v->entries_off + idx * v->entry_size;
-	memcpy(&e, ep, sizeof(e));
-	state = KT_LOAD_ACQ((const uint32_t *)(ep + offsetof(struct kt_jreg_entry, state)));
-
-	if (state != KT_JREG_ENTRY_LIVE && state != KT_JREG_ENTRY_DEAD)
-		return KT_ERR_CORRUPT;
+	if ((st = entry_read(v, idx - 1, c, &e, &state)) != KT_OK)
+		return st == KT_ERR_RANGE ? KT_ERR_CORRUPT : st;
 	if (kind == KT_JREG_LOG_ADD
 		    ? e.generation != i + 1
 		    : (e.generation == 0 || e.generation > i || state != KT_JREG_ENTRY_DEAD))
 		return KT_ERR_CORRUPT;
-	if (e.size == 0 || e.start + e.size < e.start)
-		return KT_ERR_CORRUPT;
-	if (e.name_len > KT_JREG_NAME_MAX ||
-	    !kt_jreg_in(e.name_off, (uint64_t)e.name_len + 1, v->heap_off, v->heap_end))
-		return KT_ERR_CORRUPT;
-	name = (const char *)v->base + e.name_off;
-	if (name[e.name_len] != 0 || memchr(name, 0, e.name_len) != NULL)
-		return KT_ERR_CORRUPT;
-	if (!blob_ok(v, e.lines_off, sizeof(struct kt_jreg_lines_blob)) ||
-	    !blob_ok(v, e.unwind_off, sizeof(struct kt_jreg_unwind_blob)))
-		return KT_ERR_CORRUPT;
-
-	memset(c, 0, sizeof(*c));
 	c->kind = kind == KT_JREG_LOG_ADD ? KT_JREG_ADDED : KT_JREG_REMOVED;
 	c->generation = i + 1;
-	c->entry_generation = e.generation;
-	c->index = (uint32_t)idx;
-	c->live = state == KT_JREG_ENTRY_LIVE;
-	c->start = e.start;
-	c->size = e.size;
-	c->name = name;
-	c->name_len = e.name_len;
-	c->lines_off = e.lines_off;
-	c->unwind_off = e.unwind_off;
 	*cursor = i + 1;
 	return KT_OK;
 }

@@ -55,7 +55,7 @@ const struct kt_cmd kt_commands[] = {
 	 "Disassemble the function around LOCATION (default: the current pc).", true},
 	{"handle", NULL, kt_cmd_handle, "handle SIGNAL [no]stop [no]pass [no]print",
 	 "Set what kitrace does when the program receives SIGNAL.", false},
-	{"info", "i inf", kt_cmd_info, "info breakpoints|registers|threads|sharedlibrary|signals",
+	{"info", "i inf", kt_cmd_info, "info breakpoints|registers|threads|sharedlibrary|signals|jit",
 	 "Show things about the program being debugged.", false},
 	{"detach", NULL, kt_cmd_detach, "detach",
 	 "Remove every breakpoint and let the process run free.", true},
@@ -236,6 +236,7 @@ kt_cmd_info(struct kt_cli *c, const char *args)
 		{"threads", kt_cmd_info_threads, true},
 		{"sharedlibrary", kt_cmd_info_sharedlibrary, true},
 		{"signals", kt_cmd_info_signals, false},
+		{"jit", kt_cmd_info_jit, true},
 		{"handle", kt_cmd_info_signals, false},
 	};
 	size_t n = strcspn(args, " \t");

@@ -80,6 +80,7 @@ kt_status kt_cmd_info_threads(struct kt_cli *c, const char *args);
 kt_status kt_cmd_info_registers(struct kt_cli *c, const char *args);
 kt_status kt_cmd_info_sharedlibrary(struct kt_cli *c, const char *args);
 kt_status kt_cmd_info_signals(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_jit(struct kt_cli *c, const char *args);
 kt_status kt_cmd_handle(struct kt_cli *c, const char *args);
 
 kt_status kt_cmd_print(struct kt_cli *c, const char *args);

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "eval.h"
 #include "format.h"
+#include "jit.h"
 #include "location.h"
 #include "modules.h"
 #include "patch.h"
@@ -118,6 +119,7 @@ set_break(struct kt_cli *c, const char *args, enum kt_bp_type type)
 		kt_bp_add_addr(bp, addrs[i]);
 	}
 	free(addrs);
+	kt_jit_update_filter(s, v);
 	const char *what = type == KT_BP_TBREAK ? "Temporary breakpoint" : "Breakpoint";
 	if (bp->naddrs == 0) {
 		if (n > 0) {
@@ -247,19 +249,25 @@ kt_cmd_delete(struct kt_cli *c, const char *args)
 {
 	if (strncmp(args, "breakpoints", 11) == 0)
 		args += 11;
-	return for_each_bp(c, args, do_delete);
+	kt_status st = for_each_bp(c, args, do_delete);
+	kt_jit_update_filter(c->s, via(c->s));
+	return st;
 }
 
 kt_status
 kt_cmd_disable(struct kt_cli *c, const char *args)
 {
-	return for_each_bp(c, args, do_disable);
+	kt_status st = for_each_bp(c, args, do_disable);
+	kt_jit_update_filter(c->s, via(c->s));
+	return st;
 }
 
 kt_status
 kt_cmd_enable(struct kt_cli *c, const char *args)
 {
-	return for_each_bp(c, args, do_enable);
+	kt_status st = for_each_bp(c, args, do_enable);
+	kt_jit_update_filter(c->s, via(c->s));
+	return st;
 }
 
 /* "N rest": the breakpoint N, and the rest of the arguments. */

@@ -309,15 +309,10 @@ kt_cmd_disassemble(struct kt_cli *c, const char *args)
 				     addr);
 			return KT_ERR_NOTFOUND;
 		}
-		struct kt_module *m = kt_module_for_addr(s, addr);
-		uint64_t size = 0;
-		for (size_t i = 0; m && i < m->nsyms; i++)
-			if (m->syms[i].addr + m->bias == sym.start)
-				size = m->syms[i].size;
 		addr = sym.start;
-		end = addr + (size ? size : 64);
+		end = addr + (sym.size && sym.size < (1u << 20) ? sym.size : 64);
 		fprintf(s->out, "Dump of assembler code for function %s (%s):\n", sym.function,
-			sym.source);
+			sym.module ? sym.module : sym.source);
 	} else {
 		fprintf(s->out, "Dump of assembler code from 0x%" PRIx64 " to 0x%" PRIx64 ":\n",
 			addr, end);

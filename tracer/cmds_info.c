@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "format.h"
+#include "jit.h"
 #include "modules.h"
 #include "signals.h"
 #include "unwind.h"
@@ -246,5 +247,12 @@ kt_cmd_handle(struct kt_cli *c, const char *args)
 	c->s->set.sig[sig] = p;
 	fputs("Signal        Stop  Print  Pass to program Description\n", c->s->out);
 	policy_line(c, sig);
+	return KT_OK;
+}
+
+kt_status
+kt_cmd_info_jit(struct kt_cli *c, const char *args)
+{
+	kt_jit_info(c->s, c->s->out);
 	return KT_OK;
 }

@@ -17,6 +17,7 @@
 
 #include "cmd.h"
 #include "eval.h"
+#include "jit.h"
 #include "modules.h"
 #include "patch.h"
 #include "report.h"
@@ -164,6 +165,15 @@ parse_args(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
+static void
+opts_free(struct opts *o)
+{
+	for (size_t i = 0; i < o->ncmds; i++)
+		if (o->cmds[i][0] == '\1')
+			free((char *)o->cmds[i]);
+	free(o->cmds);
+}
+
 static uint64_t
 now_ms(void)
 {
@@ -218,6 +228,7 @@ session_free(struct kt_session *s)
 	kt_patches_free(s);
 	kt_modules_free(s);
 	kt_stepper_forget(s);
+	kt_jit_free(s);
 	kt_history_free(s);
 	kt_threads_clear(s);
 	free(s->threads);
@@ -232,8 +243,10 @@ main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	char msg[1024];
 
-	if (rc >= 0)
+	if (rc >= 0) {
+		opts_free(&o);
 		return rc;
+	}
 
 	struct kt_session s;
 	memset(&s, 0, sizeof(s));
@@ -254,6 +267,7 @@ main(int argc, char **argv)
 				: kt_target_attach(&s, o.pid, msg, sizeof(msg));
 	if (st != KT_OK) {
 		fprintf(stderr, "kitrace: %s\n", msg);
+		opts_free(&o);
 		session_free(&s);
 		return st == KT_ERR_NOPROG ? KT_EXIT_NOTFOUND
 		       : st == KT_ERR_NOEXEC ? KT_EXIT_NOEXEC
@@ -305,10 +319,7 @@ main(int argc, char **argv)
 		status = failed ? 1 : 0;
 	else
 		status = c.quit_status;
-	for (size_t i = 0; i < o.ncmds; i++)
-		if (o.cmds[i][0] == '\1')
-			free((char *)o.cmds[i]);
-	free(o.cmds);
+	opts_free(&o);
 	session_free(&s);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jit.h"
 #include "patch.h"
 #include "session.h"
 
@@ -371,6 +372,20 @@ load_elf(struct kt_module *m, Elf *elf)
 	m->strs = pool;
 }
 
+/* Open M's file (also through /proc/PID/root when not visible from here). */
+static int
+open_module(struct kt_session *s, const struct kt_module *m)
+{
+	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && strlen(m->path) < 4000) {
+		char alt[4096 + 64];
+		snprintf(alt, sizeof(alt), "/proc/%d/root%s", (int)s->pid, m->path);
+		fd = open(alt, O_RDONLY | O_CLOEXEC);
+	}
+	return fd;
+}
+
 void
 kt_module_load(struct kt_session *s, struct kt_module *m)
 {
@@ -393,14 +408,7 @@ kt_module_load(struct kt_session *s, struct kt_module *m)
 		free(img);
 		return;
 	}
-	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		/* Not visible from here (deleted, other mount namespace). */
-		char alt[128];
-		snprintf(alt, sizeof(alt), "/proc/%d/root%s", (int)s->pid, m->path);
-		if (strlen(m->path) < sizeof(alt) - 32)
-			fd = open(alt, O_RDONLY | O_CLOEXEC);
-	}
+	int fd = open_module(s, m);
 	if (fd < 0)
 		return;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -409,6 +417,45 @@ kt_module_load(struct kt_session *s, struct kt_module *m)
 		elf_end(elf);
 	}
 	close(fd);
+}
+
+uint64_t
+kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *name)
+{
+	uint64_t found = 0;
+
+	if (m->path[0] != '/')
+		return 0;
+	kt_module_load(s, m); /* for the bias */
+	int fd = open_module(s, m);
+	if (fd < 0)
+		return 0;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf_Scn *scn = NULL;
+	while (elf && !found && (scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_entsize == 0 ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t count = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; d && i < count && i < MAX_SYMS; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(d, (int)i, &sym))
+				break;
+			if (GELF_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_shndx == SHN_UNDEF)
+				continue;
+			const char *n = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (n && strcmp(n, name) == 0) {
+				found = sym.st_value + m->bias;
+				break;
+			}
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return found;
 }
 
 /* The symbol containing runtime address ADDR in M, or NULL. */
@@ -438,6 +485,9 @@ void
 kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 {
 	memset(out, 0, sizeof(*out));
+	/* Registered JIT code first: it may reuse memory a module left. */
+	if (kt_jit_symbolize(s, addr, out))
+		return;
 	struct kt_module *m = kt_module_for_addr(s, addr);
 	if (!m) {
 		/* Maybe it was mapped since the last refresh. */
@@ -455,6 +505,7 @@ kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 		return;
 	out->function = sym->name;
 	out->start = sym->addr + m->bias;
+	out->size = sym->size;
 	out->offset = addr - out->start;
 	out->source = "elf";
 }
@@ -482,6 +533,18 @@ kt_lookup_function(struct kt_session *s, const char *name, uint64_t **out)
 			v[n++] = m->syms[k].addr + m->bias;
 		}
 	}
+	/* And JIT functions of that name. */
+	uint64_t *jit = NULL;
+	size_t nj = kt_jit_lookup(s, name, &jit);
+	if (nj > 0) {
+		uint64_t *nv = realloc(v, (n + nj) * sizeof(*v));
+		if (nv) {
+			memcpy(nv + n, jit, nj * sizeof(*jit));
+			v = nv;
+			n += nj;
+		}
+	}
+	free(jit);
 	*out = v;
 	return n;
 }

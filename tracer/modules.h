@@ -34,6 +34,7 @@ struct kt_module {
 	bool loaded;      /* symbols read (or tried) */
 	bool seen;        /* still mapped at the last refresh */
 	bool is_main;     /* the executable */
+	bool jit_checked; /* searched for a kitjit_anchor (jit.c) */
 	struct kt_sym *syms;
 	size_t nsyms;
 	char *strs;       /* string pool the names point into */
@@ -49,6 +50,7 @@ struct kt_symbol_info {
 	const char *function; /* NULL if unknown */
 	uint64_t offset;      /* pc - function start */
 	uint64_t start;
+	uint64_t size;        /* of the function, 0 if unknown */
 	const char *module;   /* basename or NULL */
 	const char *module_path;
 	const char *source;   /* "elf", "registry", "gdb-jit", "perf-map", or NULL */
@@ -78,6 +80,9 @@ void kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *ou
  * malloc'd (free it), NULL when the count is 0.
  */
 size_t kt_lookup_function(struct kt_session *s, const char *name, uint64_t **out);
+
+/* Runtime address of data symbol NAME (STT_OBJECT) in M, or 0. */
+uint64_t kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *name);
 
 /* The e_machine of the ELF file at PATH, or 0. */
 unsigned kt_elf_machine(const char *path);

@@ -223,6 +223,19 @@ kt_patches_clean_child(struct kt_session *s, pid_t child)
 }
 
 void
+kt_patch_forget(struct kt_session *s, uint64_t addr)
+{
+	struct kt_patches *t = s->patches;
+	struct kt_patch *p = kt_patch_find(s, addr);
+
+	if (!p)
+		return;
+	size_t i = (size_t)(p - t->v);
+	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(t->v[0]));
+	t->n--;
+}
+
+void
 kt_patches_forget(struct kt_session *s)
 {
 	if (s->patches)

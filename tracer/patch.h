@@ -52,6 +52,9 @@ kt_status kt_patches_lift_all(struct kt_session *s, pid_t via);
 kt_status kt_patches_replant_all(struct kt_session *s, pid_t via);
 /* Restore every site in another process (a fork child) sharing none of our memory. */
 void kt_patches_clean_child(struct kt_session *s, pid_t child);
+/* Forget the site at ADDR without touching memory: its code was retracted
+ * and may belong to someone else now (invariant 3). */
+void kt_patch_forget(struct kt_session *s, uint64_t addr);
 /* Forget every site without touching memory (after exec: a new address space). */
 void kt_patches_forget(struct kt_session *s);
 void kt_patches_free(struct kt_session *s);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "expr.h"
+#include "jit.h"
 #include "eval.h"
 #include "location.h"
 #include "modules.h"
@@ -168,6 +169,7 @@ handle_exec(struct kt_session *s, struct kt_thread *t)
 	kt_patches_forget(s);
 	kt_stepper_forget(s);
 	kt_os_linux_forget(s->os, s->pid);
+	kt_jit_free(s);
 	kt_modules_free(s);
 	s->dl_debug_state = 0;
 	for (size_t i = 0; i < s->bps.n; i++)
@@ -208,7 +210,18 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 	if (addr == s->dl_debug_state && s->dl_debug_state) {
 		/* A shared library was loaded or unloaded: resolve pending breakpoints. */
 		kt_modules_refresh(s, NULL);
+		kt_jit_discover(s);
 		kt_run_resolve_pending(s, t->tid);
+	}
+	if (kt_jit_is_hook(s, addr)) {
+		/* libkitjit created its registry, or published a name a pending
+		 * breakpoint may want: plant it before the new code first runs. */
+		struct kt_thread *was = s->cur;
+		s->cur = t;
+		kt_jit_discover(s);
+		kt_jit_sync(s);
+		kt_run_resolve_pending(s, t->tid);
+		s->cur = was;
 	}
 	if (s->finish.active && addr == s->finish.ret_addr && t->tid == s->finish.tid &&
 	    kt_regs_sp(s->arch, &t->regs) >= s->finish.sp) {
@@ -625,6 +638,7 @@ run_until_stop(struct kt_session *s, struct kt_stop *stop)
 		}
 		/* Mappings may have changed since the last library event. */
 		kt_modules_refresh(s, NULL);
+		kt_jit_discover(s);
 		return KT_OK;
 	}
 }
@@ -747,6 +761,7 @@ kt_run_resolve_pending(struct kt_session *s, pid_t via)
 			fprintf(s->err, "Breakpoint %d resolved: %s\n", bp->num, bp->spec);
 		free(addrs);
 	}
+	kt_jit_update_filter(s, via);
 }
 
 kt_status
@@ -757,6 +772,7 @@ kt_run_setup(struct kt_session *s)
 
 	if (st != KT_OK || !via)
 		return st;
+	kt_jit_discover(s);
 	/* The dynamic linker calls _dl_debug_state after every change of the
 	 * link map (r_debug rendezvous): our hook for pending breakpoints. */
 	if (!s->dl_debug_state) {

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "jit.h"
 #include "patch.h"
 
 typedef kt_status (*unwinder)(struct kt_session *s, const struct kt_frame *f,
@@ -48,7 +49,25 @@ unwind_fp(struct kt_session *s, const struct kt_frame *f, struct kt_frame *calle
 	return KT_OK;
 }
 
-static const unwinder unwinders[] = {unwind_fp};
+/* JIT code with a registry rule "frame-pointer frame, prologue N bytes". */
+static kt_status
+unwind_registry(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
+{
+	uint64_t start;
+	uint32_t kind, prologue;
+
+	if (!f->sym.source || strcmp(f->sym.source, "registry") != 0 ||
+	    !kt_jit_unwind_rule(s, f->pc - (f->unwind && strcmp(f->unwind, "regs") ? 1 : 0),
+				&start, &kind, &prologue) ||
+	    kind != 1)
+		return KT_ERR_NOTFOUND;
+	kt_status st = unwind_fp(s, f, caller);
+	if (st == KT_OK)
+		caller->unwind = "registry";
+	return st;
+}
+
+static const unwinder unwinders[] = {unwind_registry, unwind_fp};
 
 size_t
 kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, size_t max)

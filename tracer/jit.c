@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jit.c - the tracer side of the libkitjit registry (see jit.h and
+ * doc/registry.md).
+ */
+#include "jit.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "addrmap.h"
+#include "bp.h"
+#include "location.h"
+#include "patch.h"
+#include "registry.h"
+
+#define MAX_REGISTRIES 16
+
+struct jit_reg {
+	uint64_t anchor_addr;    /* kitjit_anchor in the inferior */
+	uint64_t remote_addr;    /* the registry in the inferior */
+	uint8_t *map;            /* our shared mapping of its memfd */
+	size_t len;
+	struct kt_jreg_view view;
+	uint64_t cursor;         /* generation read so far */
+	struct kt_addrmap index; /* live ranges -> entry index */
+	uint64_t hook;           /* kitjit_debug_hook */
+	bool hook_planted;
+	bool ready;              /* mapped and validated */
+	bool dead;               /* corrupt: ignored from now on */
+};
+
+struct kt_jit {
+	struct jit_reg reg[MAX_REGISTRIES];
+	size_t n;
+};
+
+static struct kt_jit *
+jit(struct kt_session *s)
+{
+	if (!s->jit)
+		s->jit = calloc(1, sizeof(*s->jit));
+	return s->jit;
+}
+
+static void
+drop(struct kt_session *s, struct jit_reg *r, const char *why)
+{
+	if (r->dead)
+		return;
+	fprintf(s->err,
+		"warning: the JIT registry of process %d is %s; JIT code will not be named\n",
+		(int)s->pid, why);
+	r->dead = true;
+	r->ready = false;
+	if (r->map)
+		munmap(r->map, r->len);
+	r->map = NULL;
+	kt_addrmap_free(&r->index);
+	kt_addrmap_init(&r->index);
+}
+
+/* Map the registry the anchor at R describes; true when ready. */
+static bool
+map_registry(struct kt_session *s, struct jit_reg *r)
+{
+	uint8_t buf[sizeof(struct kt_jreg_anchor)];
+	struct kt_jreg_anchor a;
+	size_t got = 0;
+
+	if (kt_mem_read(s, r->anchor_addr, buf, sizeof(buf), &got) != KT_OK &&
+	    got < offsetof(struct kt_jreg_anchor, tracer_flags))
+		return false;
+	kt_status st = kt_jreg_anchor_parse(buf, got, &a);
+	if (st == KT_ERR_STATE)
+		return false; /* not created yet: look again later */
+	if (st != KT_OK) {
+		drop(s, r, "unreadable (bad anchor)");
+		return false;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)s->pid, a.memfd);
+	int fd = a.memfd >= 0 ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	if (fd < 0) {
+		drop(s, r, "not mappable (its memfd is not reachable)");
+		return false;
+	}
+	void *m = mmap(NULL, a.registry_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		       fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		drop(s, r, "not mappable");
+		return false;
+	}
+	r->map = m;
+	r->len = a.registry_size;
+	if (kt_jreg_open(r->map, r->len, &r->view) != KT_OK) {
+		drop(s, r, "corrupt");
+		return false;
+	}
+	r->remote_addr = a.registry_addr;
+	r->hook = a.hook_addr;
+	r->ready = true;
+	return true;
+}
+
+void
+kt_jit_discover(struct kt_session *s)
+{
+	struct kt_jit *j = jit(s);
+
+	if (!j || !s->mods)
+		return;
+	for (size_t i = 0; i < s->mods->n; i++) {
+		struct kt_module *m = s->mods->v[i];
+		if (m->jit_checked)
+			continue;
+		m->jit_checked = true;
+		uint64_t a = kt_module_data_symbol(s, m, "kitjit_anchor");
+		if (!a || j->n >= MAX_REGISTRIES)
+			continue;
+		struct jit_reg *r = &j->reg[j->n++];
+		memset(r, 0, sizeof(*r));
+		r->anchor_addr = a;
+		kt_addrmap_init(&r->index);
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		if (r->ready || r->dead || map_registry(s, r) || r->dead || r->hook_planted)
+			continue;
+		/* Not created yet: ask the library to call its hook when it is,
+		 * and catch that call, so nothing registered is missed. */
+		uint32_t notify = KT_ANCHOR_NOTIFY;
+		uint64_t *hooks = NULL;
+		struct kt_thread *via = s->cur;
+		if (kt_mem_write(s, r->anchor_addr + offsetof(struct kt_jreg_anchor, tracer_flags),
+				 &notify, sizeof(notify)) == KT_OK &&
+		    kt_lookup_function(s, "kitjit_debug_hook", &hooks) > 0 && via &&
+		    kt_patch_get(s, via->tid, hooks[0]) == KT_OK) {
+			r->hook = hooks[0];
+			r->hook_planted = true;
+		}
+		free(hooks);
+	}
+}
+
+/* A JIT range went away: forget the breakpoints in it, never restore them. */
+static void
+forget_range(struct kt_session *s, uint64_t start, uint64_t size)
+{
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		size_t k = 0;
+		for (size_t n = 0; n < bp->naddrs; n++) {
+			uint64_t a = bp->addrs[n];
+			if (a >= start && a - start < size) {
+				if (bp->enabled)
+					kt_patch_forget(s, a);
+				continue;
+			}
+			bp->addrs[k++] = a;
+		}
+		if (k != bp->naddrs) {
+			bp->naddrs = k;
+			fprintf(s->err, "Breakpoint %d: its JIT code was retracted%s\n", bp->num,
+				k ? "" : "; pending again");
+		}
+	}
+}
+
+void
+kt_jit_sync(struct kt_session *s)
+{
+	struct kt_jit *j = s->jit;
+
+	for (size_t i = 0; j && i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		if (!r->ready)
+			continue;
+		struct kt_jreg_change c;
+		kt_status st;
+		while ((st = kt_jreg_next_change(&r->view, &r->cursor, &c)) == KT_OK) {
+			if (c.kind == KT_JREG_ADDED) {
+				if (kt_addrmap_insert(&r->index, c.start, c.size, c.index) != KT_OK)
+					continue; /* overlaps a live range: ignore the newcomer */
+			} else {
+				uint32_t idx;
+				if (kt_addrmap_remove(&r->index, c.start, &idx) == KT_OK)
+					forget_range(s, c.start, c.size);
+			}
+		}
+		if (st == KT_ERR_CORRUPT)
+			drop(s, r, "corrupt");
+	}
+}
+
+/* The live entry holding ADDR, in some registry. */
+static struct jit_reg *
+find(struct kt_session *s, uint64_t addr, struct kt_jreg_change *c)
+{
+	struct kt_jit *j = s->jit;
+	struct kt_addrmap_range range;
+
+	if (!j || j->n == 0)
+		return NULL;
+	kt_jit_sync(s);
+	for (size_t i = 0; i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		if (!r->ready || kt_addrmap_lookup(&r->index, addr, &range) != KT_OK)
+			continue;
+		if (kt_jreg_entry_get(&r->view, range.payload, c) == KT_OK)
+			return r;
+	}
+	return NULL;
+}
+
+bool
+kt_jit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
+{
+	struct kt_jreg_change c;
+	struct kt_jreg_lines lines;
+	struct jit_reg *r = find(s, addr, &c);
+	uint32_t line;
+
+	if (!r)
+		return false;
+	out->function = c.name;
+	out->start = c.start;
+	out->size = c.size;
+	out->offset = addr - c.start;
+	out->source = "registry";
+	out->module = NULL;
+	out->module_path = NULL;
+	if (kt_jreg_lines(&r->view, &c, &lines) == KT_OK &&
+	    kt_jreg_line_at(&lines, (uint32_t)out->offset, &line) == KT_OK) {
+		out->file = lines.file;
+		out->line = (int)line;
+	}
+	return true;
+}
+
+size_t
+kt_jit_lookup(struct kt_session *s, const char *name, uint64_t **out)
+{
+	struct kt_jit *j = s->jit;
+	size_t n = 0, len = strlen(name);
+	uint64_t *v = NULL;
+
+	*out = NULL;
+	if (!j)
+		return 0;
+	kt_jit_sync(s);
+	for (size_t i = 0; i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		uint64_t cursor = 0;
+		struct kt_jreg_change c;
+		if (!r->ready)
+			continue;
+		/* Replay: the live set is what was added and not yet removed. */
+		while (kt_jreg_next_change(&r->view, &cursor, &c) == KT_OK) {
+			if (c.kind != KT_JREG_ADDED || !c.live || c.name_len != len ||
+			    memcmp(c.name, name, len) != 0)
+				continue;
+			uint64_t *nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+			v[n++] = c.start;
+		}
+	}
+	*out = v;
+	return n;
+}
+
+bool
+kt_jit_unwind_rule(struct kt_session *s, uint64_t pc, uint64_t *start, uint32_t *kind,
+		   uint32_t *prologue_len)
+{
+	struct kt_jreg_change c;
+	struct kt_jreg_unwind u;
+	struct jit_reg *r = find(s, pc, &c);
+
+	if (!r || kt_jreg_unwind(&r->view, &c, &u) != KT_OK)
+		return false;
+	*start = c.start;
+	*kind = u.kind;
+	*prologue_len = u.prologue_len;
+	return true;
+}
+
+bool
+kt_jit_is_hook(struct kt_session *s, uint64_t addr)
+{
+	struct kt_jit *j = s->jit;
+
+	for (size_t i = 0; j && i < j->n; i++)
+		if (j->reg[i].hook_planted && j->reg[i].hook == addr)
+			return true;
+	return false;
+}
+
+void
+kt_jit_update_filter(struct kt_session *s, pid_t via)
+{
+	struct kt_jit *j = s->jit;
+	const char **names;
+	size_t n = 0;
+
+	if (!j || j->n == 0)
+		return;
+	if (!(names = calloc(s->bps.n + 1, sizeof(*names))))
+		return;
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (bp->naddrs == 0 && bp->enabled && kt_location_is_function(bp->spec))
+			names[n++] = bp->spec;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		if (!r->ready)
+			continue;
+		kt_jreg_filter_set(r->map, r->len, names, n, false);
+		if (n > 0 && !r->hook_planted && r->hook && via > 0 &&
+		    kt_patch_get(s, via, r->hook) == KT_OK)
+			r->hook_planted = true;
+		else if (n == 0 && r->hook_planted) {
+			kt_patch_put(s, via, r->hook);
+			r->hook_planted = false;
+		}
+	}
+	free(names);
+}
+
+void
+kt_jit_info(struct kt_session *s, FILE *f)
+{
+	struct kt_jit *j = s->jit;
+	size_t shown = 0;
+
+	kt_jit_discover(s);
+	kt_jit_sync(s);
+	for (size_t i = 0; j && i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		if (!r->ready)
+			continue;
+		fprintf(f, "Registry %zu at 0x%" PRIx64 ": %" PRIu64 " live ranges, generation %" PRIu64
+			   "\n",
+			i + 1, r->remote_addr, kt_addrmap_count(&r->index), r->cursor);
+		fprintf(f, "  %-18s %-10s %-6s %s\n", "Address", "Size", "Gen", "Name");
+		uint64_t cursor = 0;
+		struct kt_jreg_change c;
+		while (kt_jreg_next_change(&r->view, &cursor, &c) == KT_OK) {
+			if (c.kind != KT_JREG_ADDED || !c.live)
+				continue;
+			fprintf(f, "  0x%016" PRIx64 " %-10" PRIu64 " %-6" PRIu64 " %s\n", c.start,
+				c.size, c.generation, c.name);
+			shown++;
+		}
+	}
+	if (shown == 0)
+		fputs("No JIT code registered (no libkitjit registry, or nothing published).\n", f);
+}
+
+void
+kt_jit_free(struct kt_session *s)
+{
+	struct kt_jit *j = s->jit;
+
+	for (size_t i = 0; j && i < j->n; i++) {
+		if (j->reg[i].map)
+			munmap(j->reg[i].map, j->reg[i].len);
+		kt_addrmap_free(&j->reg[i].index);
+	}
+	free(j);
+	s->jit = NULL;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jit.h - JIT code as the tracer sees it through libkitjit's shared-memory
+ * registries: finding them (the exported kitjit_anchor of each copy of the
+ * library), mapping them zero-copy (/proc/PID/fd/N of the registry memfd),
+ * following them incrementally by generation, and answering "what JIT
+ * function is at this address", "where is function NAME", and "which
+ * unwind rule covers this pc".  Pending breakpoints are announced to the
+ * library through the registry's name filter, and caught at
+ * kitjit_debug_hook.
+ *
+ * Everything read from a registry is validated by shm/registry_read.c; a
+ * registry that turns out corrupt is dropped with one warning and the
+ * process simply has no JIT information (invariant 5).
+ */
+#ifndef KT_JIT_H
+#define KT_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "modules.h"
+#include "session.h"
+
+/* Look for registries in modules not checked yet, and in anchors that were
+ * not ready before.  Cheap when nothing is new. */
+void kt_jit_discover(struct kt_session *s);
+/* Read every registry's changes since the last sync (O(changes)). */
+void kt_jit_sync(struct kt_session *s);
+/* Fill OUT if ADDR is in a live JIT range; false otherwise. */
+bool kt_jit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out);
+/* Start addresses of live JIT functions named NAME; *out malloc'd. */
+size_t kt_jit_lookup(struct kt_session *s, const char *name, uint64_t **out);
+/* The unwind rule of the JIT range holding PC: kind 1 = frame pointer. */
+bool kt_jit_unwind_rule(struct kt_session *s, uint64_t pc, uint64_t *start, uint32_t *kind,
+			uint32_t *prologue_len);
+/* Is ADDR a registry's kitjit_debug_hook? */
+bool kt_jit_is_hook(struct kt_session *s, uint64_t addr);
+/* Rewrite the name filters for the pending breakpoints, and plant or lift
+ * the hook breakpoints accordingly (VIA: a stopped thread). */
+void kt_jit_update_filter(struct kt_session *s, pid_t via);
+/* Print "info jit" to F. */
+void kt_jit_info(struct kt_session *s, FILE *f);
+/* Forget every registry (exec, detach, end). */
+void kt_jit_free(struct kt_session *s);
+
+#endif

@@ -65,6 +65,8 @@ drop(struct kt_session *s, struct jit_reg *r, const char *why)
 	kt_addrmap_init(&r->index);
 }
 
+static void journal_existing(struct kt_session *s);
+
 /* Map the registry the anchor at R describes; true when ready. */
 static bool
 map_registry(struct kt_session *s, struct jit_reg *r)
@@ -104,8 +106,13 @@ map_registry(struct kt_session *s, struct jit_reg *r)
 		return false;
 	}
 	r->remote_addr = a.registry_addr;
+	if (r->hook_planted && r->hook != a.hook_addr) {
+		kt_patch_put(s, s->cur ? s->cur->tid : 0, r->hook);
+		r->hook_planted = false;
+	}
 	r->hook = a.hook_addr;
 	r->ready = true;
+	journal_existing(s);
 	return true;
 }
 
@@ -334,6 +341,50 @@ kt_jit_update_filter(struct kt_session *s, pid_t via)
 		}
 	}
 	free(names);
+}
+
+static struct jit_reg *
+first_ready(struct kt_session *s)
+{
+	struct kt_jit *j = s->jit;
+
+	for (size_t i = 0; j && i < j->n; i++)
+		if (j->reg[i].ready)
+			return &j->reg[i];
+	return NULL;
+}
+
+uint32_t
+kt_jit_journal_add(struct kt_session *s, uint64_t addr, const uint8_t *orig,
+		   const uint8_t *patch, size_t len)
+{
+	struct jit_reg *r = first_ready(s);
+	uint32_t slot;
+
+	if (!r || kt_jreg_journal_add(r->map, r->len, addr, orig, patch, len, 0, &slot) != KT_OK)
+		return 0;
+	return slot + 1;
+}
+
+void
+kt_jit_journal_clear(struct kt_session *s, uint32_t rec)
+{
+	struct jit_reg *r = first_ready(s);
+
+	if (r && rec)
+		kt_jreg_journal_clear(r->map, r->len, rec - 1);
+}
+
+/* Journal the patches planted before the first registry was ready. */
+static void
+journal_existing(struct kt_session *s)
+{
+	for (size_t i = 0; s->patches && i < s->patches->n; i++) {
+		struct kt_patch *p = &s->patches->v[i];
+		if (p->planted && !p->journal)
+			p->journal = kt_jit_journal_add(s, p->addr, p->orig, s->arch->patch,
+							s->arch->patch_len);
+	}
 }
 
 void

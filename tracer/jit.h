@@ -40,6 +40,14 @@ bool kt_jit_is_hook(struct kt_session *s, uint64_t addr);
 /* Rewrite the name filters for the pending breakpoints, and plant or lift
  * the hook breakpoints accordingly (VIA: a stopped thread). */
 void kt_jit_update_filter(struct kt_session *s, pid_t via);
+/*
+ * Record a patch about to be planted in the first registry's journal, so
+ * libkitjit can heal it if kitrace dies; returns the record + 1, or 0 when
+ * there is no registry (or no room).  kt_jit_journal_clear() after restoring.
+ */
+uint32_t kt_jit_journal_add(struct kt_session *s, uint64_t addr, const uint8_t *orig,
+			    const uint8_t *patch, size_t len);
+void kt_jit_journal_clear(struct kt_session *s, uint32_t rec);
 /* Print "info jit" to F. */
 void kt_jit_info(struct kt_session *s, FILE *f);
 /* Forget every registry (exec, detach, end). */

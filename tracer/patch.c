@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit.h"
 #include "session.h"
 
 static struct kt_patches *
@@ -86,11 +87,23 @@ peek_bytes(struct kt_session *s, pid_t via, uint64_t addr, uint8_t *out, size_t 
 static kt_status
 plant(struct kt_session *s, pid_t via, struct kt_patch *p)
 {
+	/* Journal first: if kitrace dies after the poke, libkitjit can heal it. */
+	if (!p->journal)
+		p->journal = kt_jit_journal_add(s, p->addr, p->orig, s->arch->patch,
+						s->arch->patch_len);
 	kt_status st = poke_bytes(s, via, p->addr, s->arch->patch, s->arch->patch_len);
 
 	if (st == KT_OK)
 		p->planted = true;
 	return st;
+}
+
+static void
+unjournal(struct kt_session *s, struct kt_patch *p)
+{
+	if (p->journal)
+		kt_jit_journal_clear(s, p->journal);
+	p->journal = 0;
 }
 
 /* Restore the original bytes, but only if our patch is still there. */
@@ -110,9 +123,13 @@ unplant(struct kt_session *s, pid_t via, struct kt_patch *p)
 		fprintf(s->err, "warning: code at 0x%llx was rewritten by the program; "
 				"not restoring the breakpoint's saved bytes there\n",
 			(unsigned long long)p->addr);
+		unjournal(s, p);
 		return KT_OK;
 	}
-	return poke_bytes(s, via, p->addr, p->orig, len);
+	st = poke_bytes(s, via, p->addr, p->orig, len);
+	if (st == KT_OK)
+		unjournal(s, p);
+	return st;
 }
 
 kt_status
@@ -230,6 +247,7 @@ kt_patch_forget(struct kt_session *s, uint64_t addr)
 
 	if (!p)
 		return;
+	unjournal(s, p);
 	size_t i = (size_t)(p - t->v);
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(t->v[0]));
 	t->n--;

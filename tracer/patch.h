@@ -31,6 +31,7 @@ struct kt_patch {
 	bool plan_ready;           /* plan is computed */
 	struct kt_plan plan;       /* how to step over it */
 	unsigned long hits;        /* times a thread stopped on it */
+	uint32_t journal;          /* registry journal record + 1, 0 = none */
 };
 
 struct kt_patches {

@@ -4,6 +4,8 @@
 #   make                  build/kitrace, build/libkitjit.{a,so}, build/kitdemo
 #   make check            install missing packages, build, run every test
 #   make demo             install missing packages, build, triage the bundled crash
+#   make fuzz             fuzz the registry reader (FUZZ_SECONDS, default 60)
+#   make bench            the benchmarks (bench/README.md)
 #   make SAN=asan check   the same suite built with a sanitizer (asan|ubsan),
 #                         in build-asan/ (build-ubsan/)
 #   make install PREFIX=DIR
@@ -147,6 +149,10 @@ demo: deps
 	$(MAKE) --no-print-directory all progs
 	scripts/demo.sh $(BUILD)
 
+# The registry reader under libFuzzer for a bounded time (FUZZ_SECONDS, default 60).
+fuzz:
+	BUILD=$(BUILD) tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
 # Benchmarks: kitrace against gdb and a one-stop reference tracer (bench/README.md).
 bench: all $(PROGS)
 	BUILD=$(BUILD) bench/run.sh
@@ -172,7 +178,7 @@ install: all
 clean:
 	rm -rf build build-asan build-ubsan
 
-.PHONY: all check test demo deps install clean progs unit bench
+.PHONY: all check test demo deps install clean progs unit bench fuzz
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

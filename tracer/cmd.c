@@ -123,9 +123,10 @@ kt_parse_uint(const char *p, unsigned long *out)
 	if (!isdigit((unsigned char)*p))
 		return NULL;
 	while (isdigit((unsigned char)*p)) {
-		if (v > (~0UL - 9) / 10)
+		unsigned long d = (unsigned long)(*p++ - '0');
+		if (v > (~0UL - d) / 10)
 			return NULL;
-		v = v * 10 + (unsigned long)(*p++ - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return p;

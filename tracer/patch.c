@@ -116,10 +116,12 @@ unplant(struct kt_session *s, pid_t via, struct kt_patch *p)
 
 	if (!p->planted)
 		return KT_OK;
-	p->planted = false;
+	/* Stays planted until the original is back: a failed read or write
+	 * must not leave a patch the table no longer knows of. */
 	if ((st = peek_bytes(s, via, p->addr, now, len)) != KT_OK)
 		return st;
 	if (memcmp(now, s->arch->patch, len) != 0) {
+		p->planted = false;
 		fprintf(s->err, "warning: code at 0x%llx was rewritten by the program; "
 				"not restoring the breakpoint's saved bytes there\n",
 			(unsigned long long)p->addr);
@@ -127,8 +129,10 @@ unplant(struct kt_session *s, pid_t via, struct kt_patch *p)
 		return KT_OK;
 	}
 	st = poke_bytes(s, via, p->addr, p->orig, len);
-	if (st == KT_OK)
+	if (st == KT_OK) {
+		p->planted = false;
 		unjournal(s, p);
+	}
 	return st;
 }
 

@@ -88,6 +88,19 @@ kt_signal_number(const char *name)
 		return *end == '\0' && v > 0 && v < KT_NSIG ? (int)v : 0;
 	}
 	const char *n = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
+	if (strncasecmp(n, "RTMIN", 5) == 0 || strncasecmp(n, "RTMAX", 5) == 0) {
+		bool max = toupper((unsigned char)n[3]) == 'A';
+		long k = 0;
+		if (n[5] == (max ? '-' : '+')) {
+			k = strtol(n + 6, &end, 10);
+			if (*end || end == n + 6)
+				return 0;
+		} else if (n[5]) {
+			return 0;
+		}
+		long v = max ? SIGRTMAX - k : SIGRTMIN + k;
+		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : 0;
+	}
 	for (size_t i = 0; i < NNAMES; i++)
 		if (strcasecmp(names[i].name + 3, n) == 0)
 			return names[i].num;
@@ -209,9 +222,14 @@ kt_signal_fatal(int pid, int sig, bool fault)
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
+	if (sig < 1 || sig > 64)
+		return false;
 	bool caught = status_bit(buf, "SigCgt:", sig);
 	bool ignored = status_bit(buf, "SigIgn:", sig);
+	bool blocked = status_bit(buf, "SigBlk:", sig);
 	/* A synchronous fault that is ignored or blocked is forced to default. */
+	if (fault && (blocked || ignored))
+		return true;
 	if (caught)
 		return false;
 	if (ignored && !fault)

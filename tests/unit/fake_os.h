@@ -119,8 +119,7 @@ fake_write(struct kt_os *os, pid_t pid, uint64_t addr, const void *buf, size_t l
 }
 
 static inline kt_status
-fake_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event *ev,
-	  int *sig)
+fake_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event *ev, int *sig)
 {
 	fake_of(os)->nother++;
 	return KT_ERR_NOTFOUND;

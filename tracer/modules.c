@@ -263,6 +263,20 @@ alias_rank(const char *name)
 	return r;
 }
 
+/* Symbol I of D if it is a defined function with a name, else NULL. */
+static const char *
+func_symbol(Elf *elf, Elf_Data *d, size_t strtab, size_t i, GElf_Sym *sym)
+{
+	if (!gelf_getsym(d, (int)i, sym))
+		return NULL;
+	int type = GELF_ST_TYPE(sym->st_info);
+	if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym->st_shndx == SHN_UNDEF ||
+	    sym->st_value == 0)
+		return NULL;
+	const char *name = elf_strptr(elf, strtab, sym->st_name);
+	return name && *name ? name : NULL;
+}
+
 /* Read STT_FUNC symbols of one ELF image into M; also set its bias. */
 static void
 load_elf(struct kt_module *m, Elf *elf)
@@ -309,23 +323,16 @@ load_elf(struct kt_module *m, Elf *elf)
 	size_t pool_len = 0, n = 0;
 	if (!syms)
 		return;
-	/* First pass: pick symbols and measure names. */
+	/* First pass: pick symbols and measure names; second: copy the names
+	 * into one pool (the Elf goes away). */
 	for (size_t i = 0; i < count; i++) {
 		GElf_Sym sym;
-		if (!gelf_getsym(d, (int)i, &sym))
-			break;
-		int type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    sym.st_value == 0)
+		const char *name = func_symbol(elf, d, pick_sh.sh_link, i, &sym);
+		if (!name)
 			continue;
-		const char *name = elf_strptr(elf, pick_sh.sh_link, sym.st_name);
-		if (!name || !*name)
-			continue;
-		size_t len = strnlen(name, 1024);
 		syms[n].addr = sym.st_value;
 		syms[n].size = sym.st_size;
-		syms[n].name = (const char *)(uintptr_t)(pool_len + 1); /* offset+1 for now */
-		pool_len += len + 1;
+		pool_len += strnlen(name, 1024) + 1;
 		n++;
 	}
 	char *pool = malloc(pool_len ? pool_len : 1);
@@ -333,18 +340,11 @@ load_elf(struct kt_module *m, Elf *elf)
 		free(syms);
 		return;
 	}
-	/* Second pass: copy names (the Elf goes away). */
 	size_t k = 0, pos = 0;
 	for (size_t i = 0; i < count && k < n; i++) {
 		GElf_Sym sym;
-		if (!gelf_getsym(d, (int)i, &sym))
-			break;
-		int type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    sym.st_value == 0)
-			continue;
-		const char *name = elf_strptr(elf, pick_sh.sh_link, sym.st_name);
-		if (!name || !*name)
+		const char *name = func_symbol(elf, d, pick_sh.sh_link, i, &sym);
+		if (!name)
 			continue;
 		size_t len = strnlen(name, 1024);
 		memcpy(pool + pos, name, len);

@@ -35,8 +35,6 @@ enum kt_thread_state {
 /* What a thread is doing that the event loop must finish before anything else. */
 enum kt_thread_task {
 	KT_TASK_NONE,
-	KT_TASK_STEP_OVER,  /* in-line step over a lifted patch (others held) */
-	KT_TASK_STEPI,      /* a user single-step */
 	KT_TASK_DISPLACED,  /* running a relocated copy in its scratch slot */
 };
 
@@ -55,7 +53,6 @@ struct kt_thread {
 	bool pending_report;      /* a stop to surface before resuming anything */
 	siginfo_t pending_si;
 	uint64_t stop_pc;         /* pc where the user last saw it stopped */
-	uint64_t step_addr;       /* KT_TASK_STEP_OVER: the lifted patch */
 	uint64_t disp_addr;       /* KT_TASK_DISPLACED: the original address */
 	uint64_t slot;            /* its scratch slot, 0 if none yet */
 	struct kt_regs disp_regs; /* KT_TASK_DISPLACED: registers at the hit */

@@ -124,11 +124,22 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkt.a $(BUILD)/libkitji
 	$(CC) $(LDFLAGS) -o $@ $^ $(CAPSTONE_LIBS) $(DWARF_LIBS) $(CHECK_LIBS) -lpthread
 
 # Programs the end-to-end tests run: plain, unoptimised, with frame pointers,
-# built the same whatever SAN says (they are the inferior, not kitrace).
+# built the same whatever SAN says (they are the inferior, not kitrace), so
+# they link a libkitjit built without sanitizers too.
 PROG_CFLAGS := -g -O0 -fno-omit-frame-pointer -pthread -Iinferior/kitjit
-$(BUILD)/progs/%: inferior/progs/%.c $(BUILD)/libkitjit.a
+PLAIN_KITJIT := $(BUILD)/progs/libkitjit-plain.a
+PLAIN_OBJ := $(patsubst %.c,$(BUILD)/plain/%.o,$(KITJIT_SRC) $(SHM_SRC) $(COMMON_SRC))
+$(BUILD)/plain/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD)/progs -Wl,-rpath,'$$ORIGIN' $(BUILD)/libkitjit.a -ldl
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -fPIC -fvisibility=hidden -Iinferior/kitjit -Ishm \
+		-Icommon -c -o $@ $<
+$(PLAIN_KITJIT): $(PLAIN_OBJ)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/progs/%: inferior/progs/%.c $(PLAIN_KITJIT)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD)/progs -Wl,-rpath,'$$ORIGIN' $(PLAIN_KITJIT) -ldl
 $(BUILD)/progs/%: inferior/progs/%.S
 	@mkdir -p $(@D)
 	$(CC) -g -o $@ $<

@@ -12,12 +12,45 @@
 #include "signals.h"
 
 const char *
+kt_fmt_name(const char *name, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (len < 8) {
+		if (len)
+			buf[0] = '\0';
+		return buf;
+	}
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		char esc[8];
+		size_t n = 1;
+		if (*p >= 0x20 && *p < 0x7f)
+			esc[0] = (char)*p;
+		else
+			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
+		if (o + n > len - 4) {
+			/* Room is kept for "..." and the NUL. */
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, esc, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *
 kt_fmt_sym(const struct kt_symbol_info *sym, uint64_t addr, char *buf, size_t len)
 {
+	char name[256];
+
 	if (sym->function && sym->offset)
-		snprintf(buf, len, "%s+%" PRIu64, sym->function, sym->offset);
+		snprintf(buf, len, "%s+%" PRIu64, kt_fmt_name(sym->function, name, sizeof(name)),
+			 sym->offset);
 	else if (sym->function)
-		snprintf(buf, len, "%s", sym->function);
+		snprintf(buf, len, "%s", kt_fmt_name(sym->function, name, sizeof(name)));
 	else
 		snprintf(buf, len, "0x%" PRIx64, addr);
 	return buf;
@@ -32,8 +65,10 @@ kt_print_frame(struct kt_session *s, FILE *f, size_t idx, const struct kt_frame 
 		fr->sym.function ? kt_fmt_sym(&fr->sym, fr->pc, name, sizeof(name)) : "??");
 	if (fr->sym.module)
 		fprintf(f, " (%s)", fr->sym.module);
-	if (fr->sym.file)
-		fprintf(f, " at %s:%d", fr->sym.file, fr->sym.line);
+	if (fr->sym.file) {
+		char file[512];
+		fprintf(f, " at %s:%d", kt_fmt_name(fr->sym.file, file, sizeof(file)), fr->sym.line);
+	}
 	fprintf(f, " [%s, %s]\n", fr->sym.source ? fr->sym.source : "none", fr->unwind);
 }
 
@@ -61,8 +96,10 @@ print_where(struct kt_session *s, FILE *f, uint64_t addr)
 		sym.function ? kt_fmt_sym(&sym, addr, name, sizeof(name)) : "??");
 	if (sym.module)
 		fprintf(f, " (%s)", sym.module);
-	if (sym.file)
-		fprintf(f, " at %s:%d", sym.file, sym.line);
+	if (sym.file) {
+		char file[512];
+		fprintf(f, " at %s:%d", kt_fmt_name(sym.file, file, sizeof(file)), sym.line);
+	}
 }
 
 void

@@ -11,7 +11,13 @@
 #include "session.h"
 #include "unwind.h"
 
-/* "func+off" or "0x..." into BUF. */
+/*
+ * NAME as it may be shown on a terminal: control characters and bytes
+ * outside printable ASCII become \xNN, and it is cut (with "...") to fit
+ * BUF.  Names come from the inferior and are untrusted.  Returns BUF.
+ */
+const char *kt_fmt_name(const char *name, char *buf, size_t len);
+/* "func+off" or "0x..." into BUF (the name made safe by kt_fmt_name). */
 const char *kt_fmt_sym(const struct kt_symbol_info *sym, uint64_t addr, char *buf, size_t len);
 /* "#N  0xADDR in func+off (module) [elf, fp]" */
 void kt_print_frame(struct kt_session *s, FILE *f, size_t idx, const struct kt_frame *fr);

@@ -18,6 +18,8 @@
 #include "location.h"
 #include "patch.h"
 #include "registry.h"
+#include "run.h"
+#include "format.h"
 
 #define MAX_REGISTRIES 16
 
@@ -28,6 +30,7 @@ struct jit_reg {
 	size_t len;
 	struct kt_jreg_view view;
 	uint64_t cursor;         /* generation read so far */
+	uint64_t planted_upto;   /* generation checked for breakpoint names */
 	struct kt_addrmap index; /* live ranges -> entry index */
 	uint64_t hook;           /* kitjit_debug_hook */
 	bool hook_planted;
@@ -180,6 +183,97 @@ forget_range(struct kt_session *s, uint64_t start, uint64_t size)
 	}
 }
 
+/* Does an enabled breakpoint name the function of C? */
+static bool
+wanted(struct kt_session *s, const struct kt_jreg_change *c)
+{
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (bp->enabled && kt_location_is_function(bp->spec) &&
+		    strlen(bp->spec) == c->name_len && memcmp(bp->spec, c->name, c->name_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A function named like a breakpoint's location was published: give the
+ * breakpoint a location in it (every instance of a name, as GDB gives a
+ * breakpoint every function of that name).  Only while no thread can be
+ * retracting that code: every thread stopped, or the publishing thread
+ * stopped in kitjit_debug_hook.  The entry must still be live.
+ */
+static void
+plant_instance(struct kt_session *s, struct jit_reg *r, const struct kt_jreg_change *c, pid_t via)
+{
+	struct kt_jreg_change now;
+
+	if (kt_jreg_entry_get(&r->view, c->index, &now) != KT_OK || now.kind != KT_JREG_ADDED)
+		return; /* retracted meanwhile */
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (!bp->enabled || !kt_location_is_function(bp->spec) ||
+		    strlen(bp->spec) != c->name_len || memcmp(bp->spec, c->name, c->name_len) != 0)
+			continue;
+		uint8_t code[32];
+		size_t got = 0;
+		kt_mem_read(s, c->start, code, sizeof(code) < c->size ? sizeof(code) : c->size, &got);
+		uint64_t a = c->start + (got ? s->arch->skip_prologue(code, got, c->start) : 0);
+		if (kt_bp_has_addr(bp, a))
+			continue;
+		bool was_pending = bp->naddrs == 0;
+		if (kt_patch_get(s, via, a) != KT_OK)
+			continue;
+		if (kt_bp_add_addr(bp, a) != KT_OK) {
+			kt_patch_put(s, via, a);
+			continue;
+		}
+		if (was_pending)
+			fprintf(s->err, "Breakpoint %d resolved: %s\n", bp->num, bp->spec);
+	}
+}
+
+void
+kt_jit_plant_new(struct kt_session *s, pid_t via)
+{
+	struct kt_jit *j = s->jit;
+
+	if (!j || via <= 0)
+		return;
+	kt_jit_sync(s);
+	for (size_t i = 0; i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		struct kt_jreg_change c;
+		if (!r->ready)
+			continue;
+		while (r->planted_upto < r->cursor &&
+		       kt_jreg_next_change(&r->view, &r->planted_upto, &c) == KT_OK)
+			if (c.kind == KT_JREG_ADDED && s->bps.n && wanted(s, &c))
+				plant_instance(s, r, &c, via);
+		r->planted_upto = r->cursor;
+	}
+}
+
+void
+kt_jit_hook(struct kt_session *s, pid_t via, uint64_t registry, uint64_t gen)
+{
+	struct kt_jit *j = s->jit;
+
+	kt_jit_discover(s);
+	kt_jit_sync(s);
+	for (size_t i = 0; j && i < j->n; i++) {
+		struct jit_reg *r = &j->reg[i];
+		struct kt_jreg_change c;
+		uint64_t cursor = gen ? gen - 1 : 0;
+		if (!r->ready || r->remote_addr != registry || gen == 0)
+			continue;
+		/* The entry this call announces: its thread is stopped here. */
+		if (kt_jreg_next_change(&r->view, &cursor, &c) == KT_OK && cursor == gen &&
+		    c.kind == KT_JREG_ADDED && wanted(s, &c))
+			plant_instance(s, r, &c, via);
+	}
+}
+
 void
 kt_jit_sync(struct kt_session *s)
 {
@@ -189,6 +283,11 @@ kt_jit_sync(struct kt_session *s)
 		struct jit_reg *r = &j->reg[i];
 		if (!r->ready)
 			continue;
+		/* The process can scribble over the header at any time. */
+		if (kt_jreg_open(r->map, r->len, &r->view) != KT_OK) {
+			drop(s, r, "corrupt");
+			continue;
+		}
 		struct kt_jreg_change c;
 		kt_status st;
 		while ((st = kt_jreg_next_change(&r->view, &r->cursor, &c)) == KT_OK) {
@@ -220,8 +319,10 @@ find(struct kt_session *s, uint64_t addr, struct kt_jreg_change *c)
 		struct jit_reg *r = &j->reg[i];
 		if (!r->ready || kt_addrmap_lookup(&r->index, addr, &range) != KT_OK)
 			continue;
-		if (kt_jreg_entry_get(&r->view, range.payload, c) == KT_OK)
+		kt_status st = kt_jreg_entry_get(&r->view, range.payload, c);
+		if (st == KT_OK && c->start == range.start)
 			return r;
+		drop(s, r, "corrupt (an entry changed after it was published)");
 	}
 	return NULL;
 }
@@ -269,7 +370,8 @@ kt_jit_lookup(struct kt_session *s, const char *name, uint64_t **out)
 		if (!r->ready)
 			continue;
 		/* Replay: the live set is what was added and not yet removed. */
-		while (kt_jreg_next_change(&r->view, &cursor, &c) == KT_OK) {
+		kt_status st;
+		while ((st = kt_jreg_next_change(&r->view, &cursor, &c)) == KT_OK) {
 			if (c.kind != KT_JREG_ADDED || !c.live || c.name_len != len ||
 			    memcmp(c.name, name, len) != 0)
 				continue;
@@ -279,6 +381,8 @@ kt_jit_lookup(struct kt_session *s, const char *name, uint64_t **out)
 			v = nv;
 			v[n++] = c.start;
 		}
+		if (st == KT_ERR_CORRUPT)
+			drop(s, r, "corrupt");
 	}
 	*out = v;
 	return n;
@@ -324,7 +428,9 @@ kt_jit_update_filter(struct kt_session *s, pid_t via)
 		return;
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
-		if (bp->naddrs == 0 && bp->enabled && kt_location_is_function(bp->spec))
+		/* Every function name, resolved or not: a JIT may publish another
+		 * function of that name at any time. */
+		if (bp->enabled && kt_location_is_function(bp->spec))
 			names[n++] = bp->spec;
 	}
 	for (size_t i = 0; i < j->n; i++) {
@@ -405,13 +511,17 @@ kt_jit_info(struct kt_session *s, FILE *f)
 		fprintf(f, "  %-18s %-10s %-6s %s\n", "Address", "Size", "Gen", "Name");
 		uint64_t cursor = 0;
 		struct kt_jreg_change c;
-		while (kt_jreg_next_change(&r->view, &cursor, &c) == KT_OK) {
+		kt_status st;
+		char name[256];
+		while ((st = kt_jreg_next_change(&r->view, &cursor, &c)) == KT_OK) {
 			if (c.kind != KT_JREG_ADDED || !c.live)
 				continue;
 			fprintf(f, "  0x%016" PRIx64 " %-10" PRIu64 " %-6" PRIu64 " %s\n", c.start,
-				c.size, c.generation, c.name);
+				c.size, c.generation, kt_fmt_name(c.name, name, sizeof(name)));
 			shown++;
 		}
+		if (st == KT_ERR_CORRUPT)
+			drop(s, r, "corrupt");
 	}
 	if (shown == 0)
 		fputs("No JIT code registered (no libkitjit registry, or nothing published).\n", f);

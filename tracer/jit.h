@@ -32,6 +32,17 @@ void kt_jit_sync(struct kt_session *s);
 bool kt_jit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out);
 /* Start addresses of live JIT functions named NAME; *out malloc'd. */
 size_t kt_jit_lookup(struct kt_session *s, const char *name, uint64_t **out);
+/*
+ * Every thread is stopped: give breakpoints locations in JIT functions of
+ * their name published since the last call (VIA: a stopped thread).
+ */
+void kt_jit_plant_new(struct kt_session *s, pid_t via);
+/*
+ * A thread (VIA) stopped in kitjit_debug_hook(reason, REGISTRY, GEN):
+ * index what is new, and give breakpoints a location in the entry of
+ * generation GEN if its name is theirs, before that code first runs.
+ */
+void kt_jit_hook(struct kt_session *s, pid_t via, uint64_t registry, uint64_t gen);
 /* The unwind rule of the JIT range holding PC: kind 1 = frame pointer. */
 bool kt_jit_unwind_rule(struct kt_session *s, uint64_t pc, uint64_t *start, uint32_t *kind,
 			uint32_t *prologue_len);

@@ -50,6 +50,7 @@ struct kt_os_ops {
 	kt_status (*get_regs)(struct kt_os *os, pid_t tid, void *buf, size_t len);
 	kt_status (*set_regs)(struct kt_os *os, pid_t tid, const void *buf, size_t len);
 	kt_status (*siginfo)(struct kt_os *os, pid_t tid, siginfo_t *si);
+	kt_status (*set_siginfo)(struct kt_os *os, pid_t tid, const siginfo_t *si);
 	kt_status (*event_msg)(struct kt_os *os, pid_t tid, unsigned long *msg);
 	kt_status (*peek)(struct kt_os *os, pid_t tid, uint64_t addr, uint64_t *word);
 	kt_status (*poke)(struct kt_os *os, pid_t tid, uint64_t addr, uint64_t word);

@@ -139,6 +139,12 @@ lx_siginfo(struct kt_os *os, pid_t tid, siginfo_t *si)
 }
 
 static kt_status
+lx_set_siginfo(struct kt_os *os, pid_t tid, const siginfo_t *si)
+{
+	return ptrace_status(ptrace(PTRACE_SETSIGINFO, tid, 0, si));
+}
+
+static kt_status
 lx_event_msg(struct kt_os *os, pid_t tid, unsigned long *msg)
 {
 	return ptrace_status(ptrace(PTRACE_GETEVENTMSG, tid, 0, msg));
@@ -259,6 +265,7 @@ static const struct kt_os_ops linux_ops = {
 	.get_regs = lx_get_regs,
 	.set_regs = lx_set_regs,
 	.siginfo = lx_siginfo,
+	.set_siginfo = lx_set_siginfo,
 	.event_msg = lx_event_msg,
 	.peek = lx_peek,
 	.poke = lx_poke,

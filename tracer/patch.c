@@ -9,6 +9,7 @@
 
 #include "jit.h"
 #include "session.h"
+#include "stepper.h"
 
 static struct kt_patches *
 table(struct kt_session *s)
@@ -99,6 +100,31 @@ plant(struct kt_session *s, pid_t via, struct kt_patch *p)
 }
 
 static void
+moribund_add(struct kt_session *s, uint64_t addr)
+{
+	size_t cap = sizeof(s->moribund) / sizeof(s->moribund[0]);
+
+	if (s->nmoribund == cap) /* oldest out: a far older trap is long gone */
+		memmove(s->moribund, s->moribund + 1, --s->nmoribund * sizeof(s->moribund[0]));
+	s->moribund[s->nmoribund++] = addr;
+}
+
+bool
+kt_patch_moribund(struct kt_session *s, uint64_t addr)
+{
+	for (size_t i = 0; i < s->nmoribund; i++)
+		if (s->moribund[i] == addr)
+			return true;
+	return false;
+}
+
+void
+kt_patch_moribund_clear(struct kt_session *s)
+{
+	s->nmoribund = 0;
+}
+
+static void
 unjournal(struct kt_session *s, struct kt_patch *p)
 {
 	if (p->journal)
@@ -132,6 +158,7 @@ unplant(struct kt_session *s, pid_t via, struct kt_patch *p)
 	if (st == KT_OK) {
 		p->planted = false;
 		unjournal(s, p);
+		moribund_add(s, p->addr);
 	}
 	return st;
 }
@@ -146,6 +173,20 @@ kt_patch_get(struct kt_session *s, pid_t via, uint64_t addr)
 	if (!t)
 		return KT_ERR_NOMEM;
 	if ((p = kt_patch_find(s, addr)) != NULL) {
+		uint8_t now[KT_INSN_MAX];
+		size_t len = s->arch->patch_len;
+		/* Code may have been rewritten under a planted patch (a JIT reusing
+		 * memory): then the saved bytes are stale; take the new ones. */
+		if (p->planted && via > 0 && peek_bytes(s, via, addr, now, len) == KT_OK &&
+		    memcmp(now, s->arch->patch, len) != 0) {
+			unjournal(s, p);
+			memcpy(p->orig, now, len);
+			p->planted = false;
+			p->plan_ready = false;
+			kt_stepper_forget_addr(s, addr);
+			if ((st = plant(s, via, p)) != KT_OK)
+				return st;
+		}
 		p->users++;
 		return KT_OK;
 	}
@@ -186,6 +227,7 @@ kt_patch_put(struct kt_session *s, pid_t via, uint64_t addr)
 		return KT_OK;
 	if (via > 0)
 		st = unplant(s, via, p);
+	kt_stepper_forget_addr(s, addr);
 	size_t i = (size_t)(p - t->v);
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(t->v[0]));
 	t->n--;
@@ -252,6 +294,8 @@ kt_patch_forget(struct kt_session *s, uint64_t addr)
 	if (!p)
 		return;
 	unjournal(s, p);
+	moribund_add(s, addr);
+	kt_stepper_forget_addr(s, addr);
 	size_t i = (size_t)(p - t->v);
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(t->v[0]));
 	t->n--;

@@ -60,6 +60,12 @@ void kt_patch_forget(struct kt_session *s, uint64_t addr);
 void kt_patches_forget(struct kt_session *s);
 void kt_patches_free(struct kt_session *s);
 
+/* True if a patch at ADDR was removed since every thread last stopped: a
+ * trap from it may still be on its way (GDB's "moribund" locations). */
+bool kt_patch_moribund(struct kt_session *s, uint64_t addr);
+/* Every thread has stopped since: no trap from a removed patch is pending. */
+void kt_patch_moribund_clear(struct kt_session *s);
+
 /* The instruction bytes at ADDR as if no patch were planted, for planning. */
 kt_status kt_patch_plan(struct kt_session *s, struct kt_patch *p);
 

@@ -132,7 +132,7 @@ process_gone(struct kt_session *s)
 
 /* Handle a fork/vfork child: clean our patches out of it and let it go. */
 static void
-release_child(struct kt_session *s, pid_t child, bool vfork)
+release_child(struct kt_session *s, struct kt_thread *parent, pid_t child, bool vfork)
 {
 	enum kt_wake wake;
 	struct kt_os_event ev;
@@ -147,9 +147,10 @@ release_child(struct kt_session *s, pid_t child, bool vfork)
 			break;
 		kt_run_push_event(s, &ev);
 	}
-	if (!vfork)
+	if (!vfork) {
 		kt_patches_clean_child(s, child);
-	kt_stepper_clean_child(s, child);
+		kt_stepper_clean_child(s, parent, child);
+	}
 	s->os->ops->detach(s->os, child, 0);
 }
 
@@ -214,14 +215,12 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 		kt_run_resolve_pending(s, t->tid);
 	}
 	if (kt_jit_is_hook(s, addr)) {
-		/* libkitjit created its registry, or published a name a pending
-		 * breakpoint may want: plant it before the new code first runs. */
-		struct kt_thread *was = s->cur;
-		s->cur = t;
-		kt_jit_discover(s);
-		kt_jit_sync(s);
-		kt_run_resolve_pending(s, t->tid);
-		s->cur = was;
+		/* libkitjit created its registry, or published a function whose
+		 * name a breakpoint may want: plant it before the new code first
+		 * runs.  kitjit_debug_hook(reason, registry, generation). */
+		const int *arg = s->arch->reg_args;
+		kt_jit_hook(s, t->tid, t->regs.w[arg[1]], t->regs.w[arg[2]]);
+		kt_jit_update_filter(s, t->tid);
 	}
 	if (s->finish.active && addr == s->finish.ret_addr && t->tid == s->finish.tid &&
 	    kt_regs_sp(s->arch, &t->regs) >= s->finish.sp) {
@@ -324,7 +323,7 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 			kt_patches_lift_all(s, t->tid);
 			s->vfork_lifted = true;
 		}
-		release_child(s, (pid_t)msg, event == PTRACE_EVENT_VFORK);
+		release_child(s, t, (pid_t)msg, event == PTRACE_EVENT_VFORK);
 		if (!s->collecting)
 			kt_run_cont_thread(s, t);
 		return false;
@@ -516,6 +515,10 @@ kt_run_stop_all(struct kt_session *s)
 		}
 	}
 	s->collecting = false;
+	/* Every thread has stopped and reported: no trap from a removed patch
+	 * can still be on its way. */
+	if (!anyone_running(s))
+		kt_patch_moribund_clear(s);
 	return KT_OK;
 }
 
@@ -636,9 +639,13 @@ run_until_stop(struct kt_session *s, struct kt_stop *stop)
 			s->cur = stop->thread;
 			s->frame = 0;
 		}
-		/* Mappings may have changed since the last library event. */
+		/* Mappings may have changed since the last library event; JIT
+		 * functions published meanwhile may be wanted by breakpoints. */
 		kt_modules_refresh(s, NULL);
 		kt_jit_discover(s);
+		struct kt_thread *via = kt_run_any_stopped(s);
+		if (via)
+			kt_jit_plant_new(s, via->tid);
 		return KT_OK;
 	}
 }

@@ -126,6 +126,9 @@ struct kt_session {
 	uint64_t timeout_deadline_ms;
 
 	struct kt_patches *patches;
+	uint64_t moribund[64];     /* patches removed recently: a thread may still
+	                              report a trap from one (patch.c) */
+	size_t nmoribund;
 	struct kt_bptab bps;
 	struct kt_modules *mods;
 	uint64_t dl_debug_state;   /* internal breakpoint on the r_debug hook, 0 none */

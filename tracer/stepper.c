@@ -19,7 +19,17 @@ kt_stepper_is_patch(void *ctx, uint64_t addr)
 {
 	struct kt_patch *p = kt_patch_find(ctx, addr);
 
-	return p && p->planted;
+	return (p && p->planted) || kt_patch_moribund(ctx, addr);
+}
+
+void
+kt_stepper_forget_addr(struct kt_session *s, uint64_t addr)
+{
+	struct kt_slots *sl = s->slots;
+
+	for (size_t i = 0; sl && i < sl->count; i++)
+		if (sl->holds[i] == addr)
+			sl->holds[i] = 0;
 }
 
 static kt_status
@@ -252,7 +262,11 @@ kt_stepper_step_over(struct kt_session *s, struct kt_thread *t, struct kt_patch 
 {
 	kt_status st;
 
-	if (!p) {
+	if (!p || !p->planted) {
+		/* The patch is gone (a moribund hit): just run the original
+		 * instruction, from the pc moved back onto it. */
+		if ((st = kt_thread_set_regs(s, t)) != KT_OK)
+			return st;
 		kt_run_cont_thread(s, t);
 		return KT_OK;
 	}
@@ -354,6 +368,15 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 		t->regs = regs;
 		kt_thread_set_regs(s, t);
 	}
+	/* A fault the relocated copy raised names a slot address: make it the
+	 * original one, so the program's handler sees what it would have. */
+	uint64_t fa = si ? (uint64_t)(uintptr_t)si->si_addr : 0;
+	if (si && si->si_code > 0 && fa >= t->slot && fa < t->slot + sl->slot_size &&
+	    s->os->ops->set_siginfo) {
+		siginfo_t fixed = *si;
+		fixed.si_addr = (void *)(uintptr_t)kt_regs_pc(s->arch, &t->regs);
+		s->os->ops->set_siginfo(s->os, t->tid, &fixed);
+	}
 	return false;
 }
 
@@ -442,10 +465,37 @@ kt_stepper_setup(struct kt_session *s, struct kt_thread *via)
 }
 
 void
-kt_stepper_clean_child(struct kt_session *s, pid_t child)
+kt_stepper_clean_child(struct kt_session *s, struct kt_thread *parent, pid_t child)
 {
-	/* The child's copy of the slot page is private and stays mapped; a
-	 * child that forked from inside a slot jumps back out by itself. */
+	struct kt_slots *sl = s->slots;
+	struct kt_thread c;
+
+	if (!sl || !sl->base)
+		return;
+	/* A stand-in thread record: the child is not one of ours. */
+	memset(&c, 0, sizeof(c));
+	c.tid = child;
+	c.state = KT_TS_STOPPED;
+	if (kt_thread_regs(s, &c) != KT_OK)
+		return;
+	uint64_t pc = kt_regs_pc(s->arch, &c.regs);
+	if (pc >= sl->base && pc < sl->base + sl->len) {
+		/* It forked from inside its parent's slot (an out-of-line
+		 * syscall): put it where the original instruction leaves it. */
+		struct kt_patch *p = parent ? kt_patch_find(s, parent->disp_addr) : NULL;
+		bool done = false;
+		struct kt_regs regs = c.regs;
+		if (!p || !p->plan_ready || parent->task != KT_TASK_DISPLACED ||
+		    s->arch->ool_leave(&p->plan, p->addr, parent->slot, &parent->disp_regs,
+				       &regs, &done) != KT_OK)
+			return; /* leave the page: the child needs it */
+		c.regs = regs;
+		if (kt_thread_set_regs(s, &c) != KT_OK)
+			return;
+	}
+	uint64_t args[6] = {sl->base, sl->len, 0, 0, 0, 0};
+	int64_t ret;
+	inject_syscall(s, &c, s->arch->nr_munmap, args, &ret);
 }
 
 void

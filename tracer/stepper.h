@@ -44,8 +44,14 @@ bool kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int si
 			       const siginfo_t *si);
 /* Map the slot page (all threads stopped; at setup). */
 kt_status kt_stepper_setup(struct kt_session *s, struct kt_thread *via);
-/* A fork child: it inherits the slot page; nothing to restore in it. */
-void kt_stepper_clean_child(struct kt_session *s, pid_t child);
+/*
+ * A fork child (stopped, not ours): move it out of its parent's slot if
+ * it forked from there, and unmap its copy of the slot page.
+ */
+void kt_stepper_clean_child(struct kt_session *s, struct kt_thread *parent, pid_t child);
+/* The code at ADDR changed or its patch went away: no slot may keep a
+ * relocated copy of the old instruction. */
+void kt_stepper_forget_addr(struct kt_session *s, uint64_t addr);
 /* After exec: the slot page is gone with the old address space. */
 void kt_stepper_forget(struct kt_session *s);
 /* Detach: move threads out of slots and unmap the page. */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kj_heal.c - a JIT that publishes one function with libkitjit and calls it
+ * every 5 ms for S seconds (argv[1], default 3), then checks every result
+ * and its own code: "kj_heal: ok N calls" and exit 0, or a message and
+ * exit 3.  With KITJIT_HEAL=1 in the environment the library's healer is
+ * on: if a tracer dies with a breakpoint planted in tick_fn, the next call
+ * traps, the healer puts the original instruction back, and the call goes
+ * on as if never patched.  Used by tests/e2e/34_jit_heal.sh.
+ */
+#include <kitjit.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* push %rbp; mov %rsp,%rbp; mov %edi,%eax; add $7,%eax; pop %rbp; ret */
+static const unsigned char code[] = {0x55, 0x48, 0x89, 0xe5, 0x89, 0xf8,
+				     0x83, 0xc0, 0x07, 0x5d, 0xc3};
+
+int
+main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 3.0;
+	unsigned char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED) {
+		perror("mmap");
+		return 2;
+	}
+	memcpy(page, code, sizeof(code));
+	if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0) {
+		perror("mprotect");
+		return 2;
+	}
+	struct kitjit_info info = {
+		.struct_size = sizeof(info),
+		.unwind = {.kind = KITJIT_UNWIND_FP, .prologue_len = 4},
+	};
+	if (!kitjit_add_ex("tick_fn", page, sizeof(code), &info)) {
+		perror("kitjit_add_ex");
+		return 2;
+	}
+	int (*fn)(int) = (int (*)(int))(void *)page;
+	printf("kj_heal: pid %d\n", (int)getpid());
+	fflush(stdout);
+	struct timespec t0, now, nap = {0, 5000000};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long calls = 0;
+	do {
+		int v = fn((int)calls);
+		if (v != (int)calls + 7) {
+			printf("kj_heal: call %ld returned %d\n", calls, v);
+			return 3;
+		}
+		calls++;
+		nanosleep(&nap, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	if (memcmp(page, code, sizeof(code)) != 0) {
+		puts("kj_heal: CODE CHANGED");
+		return 3;
+	}
+	puts("kj_heal: ok");
+	return 0;
+}

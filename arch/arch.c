@@ -14,6 +14,8 @@ kt_arch_for_elf_machine(unsigned machine)
 	switch (machine) {
 	case EM_X86_64:
 		return &kt_arch_x86_64;
+	case EM_AARCH64:
+		return &kt_arch_aarch64;
 	default:
 		return NULL;
 	}
@@ -24,6 +26,8 @@ kt_arch_host(void)
 {
 #if defined(__x86_64__)
 	return &kt_arch_x86_64;
+#elif defined(__aarch64__)
+	return &kt_arch_aarch64;
 #else
 	return NULL;
 #endif

@@ -223,6 +223,7 @@ const struct kt_arch *kt_arch_for_elf_machine(unsigned machine);
 const struct kt_arch *kt_arch_host(void);
 
 extern const struct kt_arch kt_arch_x86_64;
+extern const struct kt_arch kt_arch_aarch64;
 
 /* Register helpers shared by every arch. */
 const struct kt_reg_desc *kt_arch_reg_by_name(const struct kt_arch *a, const char *name,

@@ -233,6 +233,7 @@ session_free(struct kt_session *s)
 	kt_threads_clear(s);
 	free(s->threads);
 	free(s->early);
+	free(s->queue);
 	kt_os_linux_free(s->os);
 }
 

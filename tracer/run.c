@@ -64,8 +64,18 @@ kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *
 void
 kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev)
 {
-	if (s->nqueue < sizeof(s->queue) / sizeof(s->queue[0]))
-		s->queue[s->nqueue++] = *ev;
+	/* Never drop one: a lost stop is a thread never resumed. */
+	if (s->nqueue == s->cap_queue) {
+		size_t cap = s->cap_queue ? 2 * s->cap_queue : 64;
+		struct kt_os_event *q = realloc(s->queue, cap * sizeof(*q));
+		if (!q) {
+			fprintf(s->err, "kitrace: out of memory queueing events\n");
+			abort();
+		}
+		s->queue = q;
+		s->cap_queue = cap;
+	}
+	s->queue[s->nqueue++] = *ev;
 }
 
 static bool
@@ -496,10 +506,16 @@ kt_run_stop_all(struct kt_session *s)
 	}
 	s->collecting = true;
 	while (anyone_running(s) && !s->exited) {
-		enum kt_wake wake;
+		enum kt_wake wake = KT_WAKE_EVENT;
 		struct kt_os_event ev;
 		int sig;
-		kt_status st = s->os->ops->wait(s->os, 10000, &wake, &ev, &sig);
+		kt_status st = KT_OK;
+		if (s->nqueue > 0) {
+			ev = s->queue[0];
+			memmove(&s->queue[0], &s->queue[1], --s->nqueue * sizeof(s->queue[0]));
+		} else {
+			st = s->os->ops->wait(s->os, 10000, &wake, &ev, &sig);
+		}
 		if (st == KT_ERR_NOTFOUND) {
 			process_gone(s);
 			break;

@@ -140,8 +140,8 @@ struct kt_session {
 	/* Event loop state (run.c). */
 	bool collecting;           /* stopping every thread: hold, do not surface */
 	bool vfork_lifted;         /* patches lifted while a vfork child shares memory */
-	struct kt_os_event queue[64]; /* events read early, handled later */
-	size_t nqueue;
+	struct kt_os_event *queue; /* events read early, handled later (FIFO) */
+	size_t nqueue, cap_queue;
 	struct {                   /* "finish" in progress */
 		bool active;
 		pid_t tid;

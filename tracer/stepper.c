@@ -63,7 +63,7 @@ wait_thread(struct kt_session *s, struct kt_thread *t, struct kt_os_event *ev)
 	for (;;) {
 		enum kt_wake wake;
 		int sig;
-		kt_status st = kt_run_next_event(s, &wake, ev, &sig);
+		kt_status st = s->os->ops->wait(s->os, -1, &wake, ev, &sig);
 		if (st != KT_OK)
 			return st;
 		if (wake == KT_WAKE_TIMEOUT)
@@ -74,12 +74,9 @@ wait_thread(struct kt_session *s, struct kt_thread *t, struct kt_os_event *ev)
 		}
 		if (ev->tid == t->tid)
 			return KT_OK;
-		/* Another thread (stopped threads only die): handle it now. */
-		struct kt_stop ignored;
-		bool was = s->collecting;
-		s->collecting = true;
-		kt_run_handle_event(s, ev, &ignored);
-		s->collecting = was;
+		/* Another thread's event: keep it for the event loop.  (Other
+		 * threads may be running, e.g. while a fork child is cleaned.) */
+		kt_run_push_event(s, ev);
 	}
 }
 
@@ -158,6 +155,32 @@ single_step(struct kt_session *s, struct kt_thread *t, struct kt_patch *p, int *
 	return st;
 }
 
+/*
+ * A single-stepped "pushf" pushed the trap flag the step set; clear it in
+ * the pushed word, or the program's later popf turns single-stepping on
+ * for good (GDB does the same).
+ */
+static void
+fix_pushed_tf(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
+{
+	uint8_t insn[KT_INSN_MAX];
+	uint64_t word;
+	size_t i = 0;
+
+	if (s->arch->id != KT_ARCH_X86_64 || !p || kt_thread_regs(s, t) != KT_OK ||
+	    kt_mem_read(s, p->addr, insn, sizeof(insn), NULL) != KT_OK)
+		return;
+	while (i < 4 && (insn[i] == 0x66 || (insn[i] & 0xf0) == 0x40))
+		i++; /* operand-size and REX prefixes */
+	if (insn[i] != 0x9c)
+		return;
+	uint64_t sp = kt_regs_sp(s->arch, &t->regs);
+	if (kt_mem_read(s, sp, &word, sizeof(word), NULL) == KT_OK && (word & 0x100)) {
+		word &= ~(uint64_t)0x100;
+		kt_mem_write(s, sp, &word, sizeof(word));
+	}
+}
+
 kt_status
 kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 {
@@ -168,6 +191,12 @@ kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 
 	if (st != KT_OK || gone)
 		return st;
+	fix_pushed_tf(s, t, p);
+	/* Landed on another breakpoint: resume into it, so it is hit (and
+	 * its condition evaluated) instead of stepped over unseen. */
+	if (!sig && kt_thread_regs(s, t) == KT_OK &&
+	    kt_stepper_is_patch(s, kt_regs_pc(s->arch, &t->regs)))
+		t->cancelled_hit = true;
 	if (sig) {
 		/* The stepped instruction faulted: report as if it ran natively. */
 		const struct kt_sig_policy *pol = kt_signal_policy(s, sig);

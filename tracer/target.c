@@ -77,9 +77,9 @@ kt_target_launch(struct kt_session *s, char *const argv[], char *msg, size_t len
 		return KT_ERR_NOEXEC;
 	}
 	const struct kt_arch *arch = arch_of(path);
-	if (!arch) {
-		snprintf(msg, len, "%s: not a program for an architecture kitrace supports",
-			 path);
+	if (!arch || arch != kt_arch_host()) {
+		snprintf(msg, len, "%s: not a program for this machine's architecture (%s)", path,
+			 kt_arch_host() ? kt_arch_host()->name : "unknown");
 		return KT_ERR_NOEXEC;
 	}
 	if (pipe2(go, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {

@@ -134,6 +134,7 @@ struct kt_arch {
 	size_t nregs;
 	int reg_pc, reg_sp, reg_fp;  /* word indexes */
 	int reg_ret;                 /* return value register */
+	int dwarf_ra, dwarf_sp;      /* DWARF numbers of the return address and sp */
 	int reg_args[8];             /* argument registers, -1 terminated */
 
 	/* The patch we plant: INT3 or BRK #imm. */

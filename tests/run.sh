@@ -11,7 +11,8 @@
 #   SAN      the sanitizer the build uses (asan|ubsan|empty), passed to tests
 #   T        extended regex: run only the tests (unit or e2e) whose name matches
 #
-# Every test runs under `timeout 120` with stdin from /dev/null, its output in
+# Every test runs under `timeout 120` (a test may ask for more with a line
+# "# kt-timeout: SECONDS") with stdin from /dev/null, its output in
 # $BUILD/test-logs/NAME.log.  Exit status 0 is PASS, 77 is SKIP (the reason is
 # the last line the test printed), anything else is FAIL (the last 30 lines of
 # the log are shown).  One line per test, then "N passed, N failed, N skipped".
@@ -120,6 +121,9 @@ for t in tests/e2e/*.sh; do
 	name=$(basename "$t" .sh)
 	[ "$name" != lib ] || continue
 	selected "$name" || continue
+	# A test may ask for more time with a line "# kt-timeout: SECONDS".
+	TIMEOUT=$(sed -nE 's/^# kt-timeout: ([0-9]+)$/\1/p' "$t" | head -n 1)
+	TIMEOUT=${TIMEOUT:-${TEST_TIMEOUT:-120}}
 	run_one "$name" "$LOGS/$name.log" bash "$t"
 done
 

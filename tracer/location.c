@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dwarf.h"
 #include "eval.h"
 #include "modules.h"
 #include "patch.h"
@@ -50,6 +51,37 @@ kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out, size
 			return KT_ERR_NOMEM;
 		(*out)[0] = v.bits;
 		*n = 1;
+		return KT_OK;
+	}
+	/* FILE:LINE, from the DWARF line tables of every module. */
+	const char *colon = strrchr(spec, ':');
+	if (colon && colon != spec && colon[1]) {
+		char *end;
+		long line = strtol(colon + 1, &end, 10);
+		if (*end || line <= 0 || line > 10000000) {
+			snprintf(msg, len, "invalid line number in \"%s\"", spec);
+			return KT_ERR_SYNTAX;
+		}
+		char file[512];
+		size_t fl = (size_t)(colon - spec);
+		if (fl >= sizeof(file)) {
+			snprintf(msg, len, "file name too long in \"%s\"", spec);
+			return KT_ERR_RANGE;
+		}
+		memcpy(file, spec, fl);
+		file[fl] = '\0';
+		for (size_t i = 0; s->mods && i < s->mods->n; i++) {
+			struct kt_module *m = s->mods->v[i];
+			struct kt_dwarf *dw = kt_module_dwarf(s, m);
+			uint64_t *a = NULL;
+			size_t k = dw ? kt_dwarf_line2addrs(dw, file, (int)line, &a) : 0;
+			uint64_t *v = k ? realloc(*out, (*n + k) * sizeof(*v)) : NULL;
+			for (size_t j = 0; v && j < k; j++)
+				v[(*n)++] = a[j] + m->bias;
+			if (v)
+				*out = v;
+			free(a);
+		}
 		return KT_OK;
 	}
 	if (!valid_name(spec)) {

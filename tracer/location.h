@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * location.h - turning a breakpoint location as typed into addresses:
- * FUNCTION (every module that defines it; after its prologue, as GDB
- * does) or *ADDRESS (any expression).
+ * FUNCTION (every module and JIT registry that defines it; after its
+ * prologue, as GDB does), FILE:LINE (the DWARF line tables of every
+ * module) or *ADDRESS (any expression).
  */
 #ifndef KT_LOCATION_H
 #define KT_LOCATION_H

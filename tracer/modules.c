@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dwarf.h"
 #include "jit.h"
 #include "patch.h"
 #include "session.h"
@@ -34,6 +35,7 @@ module_free(struct kt_module *m)
 {
 	if (!m)
 		return;
+	kt_dwarf_close(m->dw);
 	free(m->path);
 	free(m->syms);
 	free(m->strs);
@@ -419,6 +421,18 @@ kt_module_load(struct kt_session *s, struct kt_module *m)
 	close(fd);
 }
 
+struct kt_dwarf *
+kt_module_dwarf(struct kt_session *s, struct kt_module *m)
+{
+	if (!m->dw_tried) {
+		m->dw_tried = true;
+		kt_module_load(s, m); /* the bias */
+		if (m->path[0] == '/')
+			m->dw = kt_dwarf_open(m->path);
+	}
+	return m->dw;
+}
+
 uint64_t
 kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *name)
 {
@@ -501,13 +515,27 @@ kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 	out->module_path = m->path;
 	kt_module_load(s, m);
 	const struct kt_sym *sym = module_sym(m, addr);
-	if (!sym)
+	if (sym) {
+		out->function = sym->name;
+		out->start = sym->addr + m->bias;
+		out->size = sym->size;
+		out->offset = addr - out->start;
+		out->source = "elf";
+	}
+	/* Source lines, and functions the symbol table lacks, from DWARF. */
+	struct kt_dwarf *dw = kt_module_dwarf(s, m);
+	struct kt_dwarf_loc loc;
+	if (!dw || !kt_dwarf_addr2line(dw, addr - m->bias, &loc))
 		return;
-	out->function = sym->name;
-	out->start = sym->addr + m->bias;
-	out->size = sym->size;
-	out->offset = addr - out->start;
-	out->source = "elf";
+	out->file = loc.file;
+	out->line = loc.line;
+	if (!out->function && loc.function) {
+		out->function = loc.function;
+		out->start = loc.func_lo + m->bias;
+		out->size = loc.func_hi - loc.func_lo;
+		out->offset = addr - out->start;
+		out->source = "dwarf";
+	}
 }
 
 size_t

@@ -35,6 +35,8 @@ struct kt_module {
 	bool seen;        /* still mapped at the last refresh */
 	bool is_main;     /* the executable */
 	bool jit_checked; /* searched for a kitjit_anchor (jit.c) */
+	bool dw_tried;    /* kt_module_dwarf() opened (or tried) dw */
+	struct kt_dwarf *dw;
 	struct kt_sym *syms;
 	size_t nsyms;
 	char *strs;       /* string pool the names point into */
@@ -80,6 +82,9 @@ void kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *ou
  * malloc'd (free it), NULL when the count is 0.
  */
 size_t kt_lookup_function(struct kt_session *s, const char *name, uint64_t **out);
+
+/* M's DWARF (lines, functions, CFI), opened on first use; NULL if none. */
+struct kt_dwarf *kt_module_dwarf(struct kt_session *s, struct kt_module *m);
 
 /* Runtime address of data symbol NAME (STT_OBJECT) in M, or 0. */
 uint64_t kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *name);

@@ -62,7 +62,7 @@ struct kt_os_ops {
 			   size_t len);
 	/* Forget SIGINT/SIGTERM/SIGHUP received while nothing was waiting
 	 * (e.g. Ctrl-C typed at the prompt). */
-	void (*flush_signals)(struct kt_os *os);
+	int (*flush_signals)(struct kt_os *os); /* SIGTERM/SIGHUP among them, or 0 */
 	/* In a child about to exec: undo what kitrace changed for itself
 	 * (blocked signals, dispositions), so the program starts as it would
 	 * without kitrace.  Async-signal-safe. */

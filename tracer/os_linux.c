@@ -233,13 +233,16 @@ lx_tgkill(struct kt_os *os, pid_t pid, pid_t tid, int sig)
 	return syscall(SYS_tgkill, pid, tid, sig) == 0 ? KT_OK : kt_status_from_errno(errno);
 }
 
-static void
+static int
 lx_flush_signals(struct kt_os *os)
 {
 	struct signalfd_siginfo ssi;
+	int end = 0;
 
 	while (read(L(os)->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
-		;
+		if (ssi.ssi_signo == SIGTERM || ssi.ssi_signo == SIGHUP)
+			end = (int)ssi.ssi_signo;
+	return end;
 }
 
 static void

@@ -5,16 +5,31 @@
 #include "repl.h"
 
 #include <editline/readline.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Ctrl-C typed at the prompt is forgotten; SIGTERM/SIGHUP end the session. */
+static void
+flush(struct kt_cli *c)
+{
+	int sig = c->s->os->ops->flush_signals(c->s->os);
+
+	if (sig) {
+		fprintf(c->s->err, "kitrace received %s: cleaning up.\n",
+			sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+		c->quit = true;
+		c->quit_status = 128 + sig;
+	}
+}
+
 static void
 run_line(struct kt_cli *c, const char *line)
 {
 	kt_cmd_exec(c, line);
-	c->s->os->ops->flush_signals(c->s->os);
+	flush(c);
 }
 
 void
@@ -43,7 +58,11 @@ kt_repl(struct kt_cli *c)
 			fputs("quit\n", c->s->out);
 			break;
 		}
-		c->s->os->ops->flush_signals(c->s->os);
+		flush(c);
+		if (c->quit) {
+			free(line);
+			break;
+		}
 		if (*line == '\0' && last && !c->collecting_bp) {
 			run_line(c, last);
 		} else if (*line) {

@@ -62,6 +62,14 @@ kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *
 }
 
 void
+kt_run_note_signal(struct kt_session *s, int sig)
+{
+	/* SIGTERM and SIGHUP outrank SIGINT: they end the session. */
+	if (!s->tracer_sig || s->tracer_sig == SIGINT)
+		s->tracer_sig = sig;
+}
+
+void
 kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev)
 {
 	/* Never drop one: a lost stop is a thread never resumed. */
@@ -308,6 +316,10 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 	int sig = WSTOPSIG(status), event = status >> 16;
 	enum kt_thread_state was = t->state;
 	t->state = KT_TS_STOPPED;
+	/* Whatever stopped it answers an interrupt we sent, as far as we are
+	 * concerned: the kernel may fold a pending interrupt into this stop.
+	 * A stale interrupt stop that still comes later is simply resumed. */
+	t->interrupt_sent = false;
 	t->regs_valid = false;
 
 	switch (event) {
@@ -486,24 +498,32 @@ anyone_running(struct kt_session *s)
 	return false;
 }
 
-kt_status
-kt_run_stop_all(struct kt_session *s)
+/* Interrupt every thread we believe is running (and not asked yet). */
+static void
+interrupt_running(struct kt_session *s, bool again)
 {
-	struct kt_stop stop;
-
-	if (!s->pid || s->exited)
-		return KT_OK;
 	for (size_t i = 0; i < s->nthreads; i++) {
 		struct kt_thread *t = s->threads[i];
 		if (t->exited || t->state == KT_TS_STOPPED || t->state == KT_TS_NEW)
 			continue;
-		if (t->interrupt_sent)
+		if (t->interrupt_sent && !again)
 			continue;
 		if (s->os->ops->interrupt(s->os, t->tid) == KT_OK)
 			t->interrupt_sent = true;
 		else
 			t->exited = true; /* a zombie; its exit event comes later */
 	}
+}
+
+kt_status
+kt_run_stop_all(struct kt_session *s)
+{
+	struct kt_stop stop;
+	int quiet = 0;
+
+	if (!s->pid || s->exited)
+		return KT_OK;
+	interrupt_running(s, false);
 	s->collecting = true;
 	while (anyone_running(s) && !s->exited) {
 		enum kt_wake wake = KT_WAKE_EVENT;
@@ -514,16 +534,25 @@ kt_run_stop_all(struct kt_session *s)
 			ev = s->queue[0];
 			memmove(&s->queue[0], &s->queue[1], --s->nqueue * sizeof(s->queue[0]));
 		} else {
-			st = s->os->ops->wait(s->os, 10000, &wake, &ev, &sig);
+			st = s->os->ops->wait(s->os, 1000, &wake, &ev, &sig);
 		}
 		if (st == KT_ERR_NOTFOUND) {
 			process_gone(s);
 			break;
 		}
-		if (st != KT_OK || wake == KT_WAKE_TIMEOUT)
+		if (st != KT_OK)
 			break;
-		if (wake == KT_WAKE_SIGNAL)
-			continue; /* already stopping */
+		if (wake == KT_WAKE_TIMEOUT) {
+			/* An interrupt can be lost to a stop that raced with it: ask again. */
+			if (++quiet > 10)
+				break;
+			interrupt_running(s, true);
+			continue;
+		}
+		if (wake == KT_WAKE_SIGNAL) {
+			kt_run_note_signal(s, sig); /* acted on once everyone stopped */
+			continue;
+		}
 		if (kt_run_handle_event(s, &ev, &stop) &&
 		    (stop.kind == KT_STOP_EXITED || stop.kind == KT_STOP_KILLED)) {
 			s->exited = true;
@@ -612,7 +641,15 @@ run_until_stop(struct kt_session *s, struct kt_stop *stop)
 			s->cur = stop->thread;
 			return KT_OK;
 		}
-		kt_status st = kt_run_next_event(s, &wake, &ev, &sig);
+		kt_status st = KT_OK;
+		if (s->tracer_sig) {
+			/* Received while busy (stopping threads, stepping one). */
+			wake = KT_WAKE_SIGNAL;
+			sig = s->tracer_sig;
+			s->tracer_sig = 0;
+		} else {
+			st = kt_run_next_event(s, &wake, &ev, &sig);
+		}
 		if (st == KT_ERR_NOTFOUND) {
 			memset(stop, 0, sizeof(*stop));
 			stop->kind = KT_STOP_EXITED;

@@ -36,6 +36,9 @@ unsigned long kt_run_ptrace_options(void);
 kt_status kt_run_resume_all(struct kt_session *s);
 kt_status kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *ev,
 			    int *sig);
+/* Remember a SIGINT/SIGTERM/SIGHUP that arrived while kitrace was busy;
+ * the next kt_run_continue acts on it before running anything. */
+void kt_run_note_signal(struct kt_session *s, int sig);
 void kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev);
 bool kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev,
 			 struct kt_stop *stop);

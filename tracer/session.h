@@ -139,6 +139,7 @@ struct kt_session {
 
 	/* Event loop state (run.c). */
 	bool collecting;           /* stopping every thread: hold, do not surface */
+	int tracer_sig;            /* SIGINT/SIGTERM/SIGHUP received while busy */
 	bool vfork_lifted;         /* patches lifted while a vfork child shares memory */
 	struct kt_os_event *queue; /* events read early, handled later (FIFO) */
 	size_t nqueue, cap_queue;

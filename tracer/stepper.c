@@ -69,6 +69,7 @@ wait_thread(struct kt_session *s, struct kt_thread *t, struct kt_os_event *ev)
 		if (wake == KT_WAKE_TIMEOUT)
 			return KT_ERR_TIMEOUT;
 		if (wake == KT_WAKE_SIGNAL) {
+			kt_run_note_signal(s, sig);
 			s->os->ops->interrupt(s->os, t->tid);
 			continue;
 		}

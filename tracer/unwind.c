@@ -21,6 +21,73 @@ mem_cb(void *ctx, uint64_t addr, void *buf, size_t len)
 	return kt_mem_read(ctx, addr, buf, len, NULL);
 }
 
+/* DWARF number of the frame-pointer register. */
+static int
+dwarf_fp(const struct kt_arch *a)
+{
+	for (size_t i = 0; i < a->nregs; i++)
+		if (a->regs[i].index == a->reg_fp && a->regs[i].bits == 64 && a->regs[i].dwarf >= 0)
+			return a->regs[i].dwarf;
+	return -1;
+}
+
+static void
+set_reg(struct kt_dwarf_regs *r, int n, uint64_t v)
+{
+	if (n < 0 || n >= KT_DWARF_NREGS)
+		return;
+	r->v[n] = v;
+	r->known |= (uint64_t)1 << n;
+}
+
+/* The registers a frame found by pc/sp/fp alone is known to have. */
+static void
+minimal_regs(struct kt_session *s, struct kt_frame *f)
+{
+	memset(&f->regs, 0, sizeof(f->regs));
+	set_reg(&f->regs, s->arch->dwarf_sp, f->sp);
+	set_reg(&f->regs, dwarf_fp(s->arch), f->fp);
+	if (s->arch->id == KT_ARCH_X86_64)
+		set_reg(&f->regs, s->arch->dwarf_ra, f->pc); /* rip */
+}
+
+static bool
+is_innermost(const struct kt_frame *f)
+{
+	return f->unwind && strcmp(f->unwind, "regs") == 0;
+}
+
+/* Compiled code with DWARF CFI (.eh_frame, .debug_frame). */
+static kt_status
+unwind_cfi(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
+{
+	struct kt_module *m = kt_module_for_addr(s, is_innermost(f) ? f->pc : f->pc - 1);
+	struct kt_dwarf *dw = m ? kt_module_dwarf(s, m) : NULL;
+	struct kt_arch_mem mem = {mem_cb, NULL, s};
+	struct kt_dwarf_regs out;
+	uint64_t cfa;
+
+	if (!dw || (f->sym.source && strcmp(f->sym.source, "registry") == 0))
+		return KT_ERR_NOTFOUND;
+	kt_status st = kt_dwarf_cfi_step(dw, m->bias, f->pc, is_innermost(f), &f->regs,
+					 (unsigned)s->arch->dwarf_ra, (unsigned)s->arch->dwarf_sp,
+					 &mem, &out, &cfa);
+	if (st == KT_ERR_NOTFOUND || st == KT_ERR_UNSUPPORTED)
+		return KT_ERR_NOTFOUND; /* let the frame-pointer unwinder try */
+	if (st != KT_OK)
+		return st;
+	if (!(out.known & ((uint64_t)1 << s->arch->dwarf_ra)))
+		return KT_ERR_RANGE; /* the outermost frame (_start) */
+	int fpn = dwarf_fp(s->arch);
+	caller->pc = out.v[s->arch->dwarf_ra];
+	caller->sp = cfa;
+	caller->fp = fpn >= 0 && (out.known & ((uint64_t)1 << fpn)) ? out.v[fpn] : 0;
+	caller->regs = out;
+	set_reg(&caller->regs, s->arch->dwarf_sp, cfa);
+	caller->unwind = "cfi";
+	return KT_OK;
+}
+
 static kt_status
 unwind_fp(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
 {
@@ -46,6 +113,7 @@ unwind_fp(struct kt_session *s, const struct kt_frame *f, struct kt_frame *calle
 	caller->sp = out.sp;
 	caller->fp = out.fp;
 	caller->unwind = "fp";
+	minimal_regs(s, caller);
 	return KT_OK;
 }
 
@@ -67,7 +135,7 @@ unwind_registry(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 	return st;
 }
 
-static const unwinder unwinders[] = {unwind_registry, unwind_fp};
+static const unwinder unwinders[] = {unwind_registry, unwind_cfi, unwind_fp};
 
 size_t
 kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, size_t max)
@@ -80,6 +148,11 @@ kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, si
 	f->sp = kt_regs_sp(s->arch, &t->regs);
 	f->fp = t->regs.w[s->arch->reg_fp];
 	f->unwind = "regs";
+	for (size_t i = 0; i < s->arch->nregs; i++) {
+		const struct kt_reg_desc *d = &s->arch->regs[i];
+		if (d->bits == 64 && d->shift == 0 && d->dwarf >= 0)
+			set_reg(&f->regs, d->dwarf, kt_reg_get(&t->regs, d));
+	}
 	kt_symbolize(s, f->pc, &f->sym);
 	size_t n = 1;
 	while (n < max) {

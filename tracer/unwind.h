@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * unwind.h - backtraces: one frame at a time from ordered unwinders (CFI
- * and registry rules come in later; today: frame pointers), each frame
- * saying how it was found and where its symbol came from (invariant 8).
+ * unwind.h - backtraces: one frame at a time from ordered unwinders (the
+ * JIT registry's rule, DWARF CFI, frame pointers), each frame saying how it
+ * was found and where its symbol came from (invariant 8).
  */
 #ifndef KT_UNWIND_H
 #define KT_UNWIND_H
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dwarf.h"
 #include "modules.h"
 #include "session.h"
 
@@ -18,8 +19,10 @@
 struct kt_frame {
 	uint64_t pc;     /* frame 0: the pc; others: the return address */
 	uint64_t sp, fp; /* the frame's stack and frame pointer */
+	struct kt_dwarf_regs regs; /* what is known of its registers (DWARF numbers) */
 	struct kt_symbol_info sym;
-	const char *unwind; /* how this frame was found: "regs", "fp" */
+	const char *unwind; /* how this frame was found: "regs", "cfi",
+	                       "registry" (the JIT rule), "fp" */
 };
 
 /* Unwind thread T (stopped) into FRAMES; returns the number of frames. */

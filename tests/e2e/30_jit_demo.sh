@@ -24,7 +24,7 @@ for want in 'read_cell\+[0-9]+ at .*crash\.kit:11 \[registry, ' \
 	'checksum\+[0-9]+ at .*crash\.kit:18 \[registry, ' \
 	'parse_input\+[0-9]+ at .*crash\.kit:25 \[registry, ' \
 	'main\+[0-9]+ at .*crash\.kit:30 \[registry, ' \
-	'(main|kd_jit_call)\+[0-9]+ \(kitdemo\) \[elf, '; do
+	'(main|kd_jit_call)\+[0-9]+ \(kitdemo\)( at [^ ]+)? \[elf, '; do
 	line=$(sed -n "$((i + 1))p" "$T/bt")
 	echo "$line" | grep -qE "^#$i +0x[0-9a-f]+ in $want" ||
 		fail "frame #$i is '$line', want /$want/"

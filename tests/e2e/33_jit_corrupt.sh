@@ -21,7 +21,7 @@ check() { # DESCRIPTION COMMAND...
 nwarn() { grep -ac 'warning:.*registry' "$T/err"; }
 crash_ok() { # the crash is reported: status, signal, unwinding to C main
 	[ "$ST" = 139 ] && grep -aqF 'SEGV_MAPERR at address 0x10' "$T/err" &&
-		grep -aqE '^#3 +0x[0-9a-f]+ in main\+[0-9]+ \(kj_scribble\) \[elf, ' "$T/err"
+		grep -aqE '^#3 +0x[0-9a-f]+ in main\+[0-9]+ \(kj_scribble\)( at [^ ]+)? \[elf, ' "$T/err"
 }
 
 prog kj_scribble none

@@ -5,12 +5,13 @@
 # and jumps, jcc both ways, ret/ret $8/repz ret, push/pop/pushfq, syscall,
 # loop/jrcxz, VEX RIP-relative, a fork while patched).  The output must be
 # the untraced one byte for byte, with displaced stepping on and off.
+# kt-timeout: 900
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
 need objdump nm
 
 C="$PROGS/corpus"
-N=2000
+N=1000
 
 prog corpus $N
 expect_status 0
@@ -38,7 +39,7 @@ stat_of() { # NAME: the number after NAME in the kitrace stats line
 for mode in on off; do
 	ex=() file=$T/bps
 	[ $mode = on ] || ex=(-ex 'set displaced-stepping off')
-	RUN_TIMEOUT=300 KITRACE_STATS=1 kt launch --batch "${ex[@]}" -x "$file" -- "$C" $N
+	RUN_TIMEOUT=600 KITRACE_STATS=1 kt launch --batch "${ex[@]}" -x "$file" -- "$C" $N
 	expect_status 0
 	cmp -s "$T/out" "$T/plain" || {
 		diff "$T/plain" "$T/out"

@@ -168,6 +168,13 @@ fake_event_msg(struct kt_os *os, pid_t tid, unsigned long *msg)
 	return fake_tid_op(os, tid);
 }
 
+static inline int
+fake_flush(struct kt_os *os)
+{
+	(void)os;
+	return 0;
+}
+
 static inline void
 fake_nothing(struct kt_os *os)
 {
@@ -195,7 +202,7 @@ static const struct kt_os_ops fake_os_ops = {
 	.poke = fake_poke,
 	.read = fake_read,
 	.write = fake_write,
-	.flush_signals = fake_nothing,
+	.flush_signals = fake_flush,
 	.child_prepare = fake_nothing,
 	.tgkill = fake_tgkill,
 };

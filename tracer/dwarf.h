@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dwarf.h - one ELF file's DWARF, for source lines and CFI unwinding of
+ * compiled (AOT) code, through libdwarf 20210528.
+ *
+ * Every address in this interface is a link-time address (the address the
+ * ELF file itself uses), except where a function says "runtime":
+ * runtime = link + bias, with the bias of struct kt_module (modules.h): 0
+ * for a non-PIE executable; for a PIE or a shared library the start of its
+ * mapping at file offset 0 minus the page-rounded p_vaddr of its first
+ * PT_LOAD.  Open one struct kt_dwarf per module path, on first need (its
+ * cost is an open() and an fd until a query asks more), and keep it as long
+ * as the module is mapped.
+ *
+ * Untrusted input: a corrupt or hostile file degrades to "no information"
+ * (queries find nothing, CFI returns KT_ERR_NOTFOUND or KT_ERR_CORRUPT),
+ * never a crash or an unbounded allocation.  Every count is capped (rows,
+ * functions, compilation units, DIE depth, expression steps).
+ *
+ * A struct kt_dwarf is not thread-safe: one thread uses it at a time.
+ * Strings it returns live until kt_dwarf_close.
+ */
+#ifndef KT_DWARF_H
+#define KT_DWARF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "status.h"
+
+struct kt_dwarf;
+
+/*
+ * Open PATH (an ELF file on disk).  Returns NULL only if PATH cannot be
+ * opened or is not an ELF file; a file without DWARF is not a failure, its
+ * queries just find nothing.  Nothing is parsed until a query asks.  If the
+ * file has no .debug_info, its separate debug file is used for lines and
+ * functions (and for CFI after the file's own .eh_frame/.debug_frame):
+ * /usr/lib/debug/.build-id/xx/yyyy.debug from its NT_GNU_BUILD_ID note, or
+ * the .gnu_debuglink name looked up next to PATH, in PATH's dir/.debug/
+ * and under /usr/lib/debug/PATH's dir/ (the CRC is not checked).
+ */
+struct kt_dwarf *kt_dwarf_open(const char *path);
+/* Free D and everything it returned; D may be NULL. */
+void kt_dwarf_close(struct kt_dwarf *d);
+
+#define KT_DWARF_MAX_INLINE 8
+struct kt_dwarf_loc {
+	const char *file;      /* the row's source file (comp_dir joined), or NULL */
+	int line;              /* the row's line: inside the innermost inlined function */
+	const char *function;  /* the DW_TAG_subprogram containing addr, or NULL */
+	uint64_t func_lo, func_hi; /* its range [lo, hi) that contains addr */
+	/* Inlined subroutines at addr, innermost first: inlined[i] was called
+	   at inl_call_file[i]:inl_call_line[i], which is code of inlined[i+1]
+	   (or of function, for the last). */
+	const char *inlined[KT_DWARF_MAX_INLINE];
+	const char *inl_call_file[KT_DWARF_MAX_INLINE];
+	int inl_call_line[KT_DWARF_MAX_INLINE];
+	int ninlined;
+};
+
+/*
+ * Link-time ADDR -> the line-table row covering it (file:line) and the
+ * function (name and range) containing it, with the chain of inlined
+ * subroutines at ADDR, innermost first.  Either part may be missing (a row
+ * without a function: function NULL; a function without rows: file NULL,
+ * line 0).  The first query indexes the whole file once into sorted arrays
+ * (binary search afterwards; nothing is re-sorted).  Returns false if
+ * neither a row nor a function covers ADDR.
+ */
+bool kt_dwarf_addr2line(struct kt_dwarf *d, uint64_t addr, struct kt_dwarf_loc *out);
+
+/*
+ * FILE:LINE -> the link-time addresses of the is_stmt rows for exactly that
+ * line, one per function or inlined instance (the lowest), sorted.  FILE is
+ * matched as a suffix on a path component boundary ("t.c" matches
+ * "/x/y/t.c" but not "/x/at.c").  *OUT is malloc'd (NULL when 0 is
+ * returned); the caller frees it.
+ */
+size_t kt_dwarf_line2addrs(struct kt_dwarf *d, const char *file, int line, uint64_t **out);
+
+/*
+ * Function NAME from DW_TAG_subprogram (including static functions the
+ * symbol table lacks): *ENTRY is its entry (low_pc, or the first of its
+ * DW_AT_ranges, which gcc lists hot part first),
+ * *AFTER_PROLOGUE the address of its second line-table row (GDB's rule: the
+ * first row above the entry), or the entry if there is none.  With several
+ * definitions (static functions of one name) the lowest address wins.
+ * Returns false if unknown.
+ */
+bool kt_dwarf_function(struct kt_dwarf *d, const char *name, uint64_t *entry,
+		       uint64_t *after_prologue);
+
+/* Registers in DWARF numbering: x86-64 0..16 (16 = rip), AArch64 0..32. */
+#define KT_DWARF_NREGS 33
+struct kt_dwarf_regs {
+	uint64_t v[KT_DWARF_NREGS];
+	uint64_t known; /* bit n: v[n] is valid */
+};
+
+/*
+ * One CFI unwinding step.  PC is the frame's runtime pc, BIAS the module's
+ * runtime - link offset; IN the frame's registers (runtime values).  For
+ * every frame but the innermost (INNERMOST false) PC is a return address,
+ * so PC - 1 selects the FDE and the row (a call at the end of a function).
+ * On x86-64 (RA_REG 16) v[16] means rip: when its bit is clear PC is used
+ * (DWARF expressions such as the PLT's read it).
+ *
+ * Computes the caller's registers into OUT and the frame's CFA into *CFA:
+ * OUT->v[SP_REG] = CFA; OUT->v[RA_REG] = the caller's pc (the return
+ * address, to be used as its PC with INNERMOST false); every register the
+ * rules restore (saved at CFA+N, val_offset, register, expression); and
+ * callee-saved registers without a rule, copied from IN (x86-64: rbx, rbp,
+ * r12-r15; AArch64: x19-x29, and x30 as the return address at a leaf).
+ * Registers not in OUT->known are unknown in the caller.
+ *
+ * Returns KT_OK; if the return address rule is "undefined" (the outermost
+ * frame, e.g. _start), KT_OK with RA_REG clear in OUT->known: stop there.
+ * KT_ERR_NOTFOUND: no FDE covers the pc (.eh_frame first, then
+ * .debug_frame, then the debug file's .debug_frame): try another unwinder.
+ * KT_ERR_MEM: a saved register (or a word a CFA expression reads) could
+ * not be read through MEM.  KT_ERR_UNSUPPORTED: the CFA or the return
+ * address needs a register not in IN, or a DWARF expression operation this
+ * evaluator lacks (it has constants, breg, stack, arithmetic, comparisons,
+ * deref, skip/bra: enough for the PLT's CFA expression); such a rule for
+ * any other register just leaves it unknown.  KT_ERR_CORRUPT: bad CFI.
+ * KT_ERR_INVAL: bad arguments (ra_reg or sp_reg >= KT_DWARF_NREGS).  Memory
+ * is read as 8-byte little-endian words through MEM->read (MEM->write is
+ * never used).  PC is not checked against the FDE's CIE return address
+ * column: RA_REG is what the caller says.
+ */
+kt_status kt_dwarf_cfi_step(struct kt_dwarf *d, uint64_t bias, uint64_t pc, bool innermost,
+			    const struct kt_dwarf_regs *in, unsigned ra_reg, unsigned sp_reg,
+			    const struct kt_arch_mem *mem, struct kt_dwarf_regs *out,
+			    uint64_t *cfa);
+
+#ifdef KT_DWARF_INTERNAL
+/* Shared by tracer/dwarf*.c only. */
+#include <libdwarf.h>
+
+struct kt_dw_row {
+	uint64_t addr;
+	uint32_t file;  /* string index */
+	int32_t line;
+	uint32_t seq;   /* order of the row in its file, for a stable sort */
+	uint8_t end;    /* end_sequence row: covers nothing */
+	uint8_t stmt;   /* is_stmt */
+};
+
+struct kt_dw_func {
+	uint64_t lo, hi;
+	uint32_t name;      /* string index */
+	uint32_t call_file; /* string index (inlined only) */
+	int32_t call_line;
+	uint32_t die;       /* which DIE (ranges of one DIE share it) */
+	uint16_t depth;     /* inlined nesting depth (1 = directly in the function) */
+	uint8_t entry;      /* this range holds the function's entry */
+};
+
+struct kt_dw_file {
+	int fd;
+	Dwarf_Debug dbg;   /* NULL: no DWARF */
+	int elf_type;      /* e_type */
+	bool has_info;     /* has .debug_info */
+	bool lists_bad;    /* bad .debug_rnglists/loclists: never load .debug_info */
+	bool cfi_loaded;
+	Dwarf_Cie *eh_cies, *df_cies;
+	Dwarf_Fde *eh_fdes, *df_fdes;
+	Dwarf_Signed eh_ncie, eh_nfde, df_ncie, df_nfde;
+};
+
+struct kt_dwarf {
+	char *path;
+	bool opened;        /* kt_dw_load ran */
+	bool indexed;       /* kt_dw_index ran */
+	struct kt_dw_file main, debug;  /* debug.dbg: the separate debug file */
+	/* strings (file and function names), interned */
+	char **str;
+	size_t nstr, capstr;
+	uint32_t *strhash;  /* open addressing, index + 1, 0 = empty */
+	size_t hashcap;
+	/* index */
+	struct kt_dw_row *rows;
+	size_t nrows, caprows;
+	struct kt_dw_func *funcs, *inl;
+	size_t nfuncs, capfuncs, ninl, capinl;
+};
+
+#define KT_DW_NOSTR UINT32_MAX
+/* libdwarf rule table size: x86-64 (0..16) and AArch64 (0..32), with room
+   for the vector registers some CFI mentions (their rules are ignored). */
+#define KT_DW_RULES 128
+
+/* Open the DWARF handles (main file, debug file) once. */
+void kt_dw_load(struct kt_dwarf *d);
+/* Build the line and function index once (dwarf_lines.c). */
+void kt_dw_index(struct kt_dwarf *d);
+/* Interned string I, or NULL. */
+static inline const char *
+kt_dw_str(const struct kt_dwarf *d, uint32_t i)
+{
+	return i < d->nstr ? d->str[i] : NULL;
+}
+/* Free a libdwarf error, if any (never abort: errors are always returned). */
+void kt_dw_err(Dwarf_Debug dbg, Dwarf_Error *err);
+#endif
+
+#endif

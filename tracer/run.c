@@ -58,7 +58,42 @@ kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *
 		uint64_t now = now_ms();
 		timeout = now >= s->timeout_deadline_ms ? 0 : (int)(s->timeout_deadline_ms - now);
 	}
-	return s->os->ops->wait(s->os, timeout, wake, ev, sig);
+	kt_status st = s->os->ops->wait(s->os, timeout, wake, ev, sig);
+	if (st != KT_OK || *wake != KT_WAKE_EVENT)
+		return st;
+	/*
+	 * Fairness: waitpid reports the thread first in the kernel's list, and
+	 * a thread that stops again at once would always win.  Take every event
+	 * already waiting and handle them in order, so each stopped thread is
+	 * served in every round.
+	 */
+	for (;;) {
+		enum kt_wake w;
+		struct kt_os_event more;
+		int sg = 0;
+		if (s->os->ops->wait(s->os, 0, &w, &more, &sg) != KT_OK)
+			break;
+		if (w == KT_WAKE_SIGNAL)
+			kt_run_note_signal(s, sg);
+		if (w != KT_WAKE_EVENT)
+			break;
+		kt_run_push_event(s, &more);
+	}
+	return KT_OK;
+}
+
+bool
+kt_run_take_queued(struct kt_session *s, pid_t tid, struct kt_os_event *ev)
+{
+	for (size_t i = 0; i < s->nqueue; i++) {
+		if (s->queue[i].tid != tid)
+			continue;
+		*ev = s->queue[i];
+		memmove(&s->queue[i], &s->queue[i + 1], (s->nqueue - i - 1) * sizeof(s->queue[0]));
+		s->nqueue--;
+		return true;
+	}
+	return false;
 }
 
 void
@@ -157,7 +192,7 @@ release_child(struct kt_session *s, struct kt_thread *parent, pid_t child, bool 
 	int sig;
 
 	/* Wait for the child's first stop, unless it already arrived. */
-	while (!take_early(s, child)) {
+	while (!take_early(s, child) && !kt_run_take_queued(s, child, &ev)) {
 		if (s->os->ops->wait(s->os, 5000, &wake, &ev, &sig) != KT_OK ||
 		    wake != KT_WAKE_EVENT)
 			return;

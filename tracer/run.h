@@ -39,6 +39,8 @@ kt_status kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_
 /* Remember a SIGINT/SIGTERM/SIGHUP that arrived while kitrace was busy;
  * the next kt_run_continue acts on it before running anything. */
 void kt_run_note_signal(struct kt_session *s, int sig);
+/* Take the first queued event of thread TID, if there is one. */
+bool kt_run_take_queued(struct kt_session *s, pid_t tid, struct kt_os_event *ev);
 void kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev);
 bool kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev,
 			 struct kt_stop *stop);

@@ -63,6 +63,8 @@ wait_thread(struct kt_session *s, struct kt_thread *t, struct kt_os_event *ev)
 	for (;;) {
 		enum kt_wake wake;
 		int sig;
+		if (kt_run_take_queued(s, t->tid, ev))
+			return KT_OK;
 		kt_status st = s->os->ops->wait(s->os, -1, &wake, ev, &sig);
 		if (st != KT_OK)
 			return st;

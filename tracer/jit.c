@@ -159,16 +159,39 @@ kt_jit_discover(struct kt_session *s)
 	}
 }
 
-/* A JIT range went away: forget the breakpoints in it, never restore them. */
+/*
+ * Is ADDR in a live entry published after generation GEN (code that reused
+ * the memory of a retracted range)?  Scans the log from GEN on: the
+ * changes since that entry was published.
+ */
+static bool
+reused(struct jit_reg *r, uint64_t gen, uint64_t addr)
+{
+	uint64_t cursor = gen;
+	struct kt_jreg_change c;
+
+	while (kt_jreg_next_change(&r->view, &cursor, &c) == KT_OK)
+		if (c.kind == KT_JREG_ADDED && c.live && addr >= c.start && addr - c.start < c.size)
+			return true;
+	return false;
+}
+
+/*
+ * A JIT range (published at generation GEN) went away: forget the
+ * breakpoints in it, never restore them (invariant 3).  A location in code
+ * that has since been published at the same place is not the retracted
+ * one's: it stays.
+ */
 static void
-forget_range(struct kt_session *s, uint64_t start, uint64_t size)
+forget_range(struct kt_session *s, struct jit_reg *r, uint64_t gen, uint64_t start,
+	     uint64_t size)
 {
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
 		size_t k = 0;
 		for (size_t n = 0; n < bp->naddrs; n++) {
 			uint64_t a = bp->addrs[n];
-			if (a >= start && a - start < size) {
+			if (a >= start && a - start < size && !reused(r, gen, a)) {
 				if (bp->enabled)
 					kt_patch_forget(s, a);
 				continue;
@@ -297,7 +320,7 @@ kt_jit_sync(struct kt_session *s)
 			} else {
 				uint32_t idx;
 				if (kt_addrmap_remove(&r->index, c.start, &idx) == KT_OK)
-					forget_range(s, c.start, c.size);
+					forget_range(s, r, c.entry_generation, c.start, c.size);
 			}
 		}
 		if (st == KT_ERR_CORRUPT)

@@ -191,6 +191,14 @@ struct kt_arch {
 	void (*set_syscall)(struct kt_regs *regs, long nr, const uint64_t args[6]);
 	/* The result of a completed system call. */
 	int64_t (*syscall_result)(const struct kt_regs *regs);
+	/*
+	 * A thread stopped while interrupted in a restartable system call
+	 * (x86-64: orig_rax >= 0, rax = -ERESTART*): rewrite REGS to the state
+	 * just before the system call instruction, the restart done by hand, so
+	 * the tracer may run code in the thread and restore REGS afterwards.
+	 * Returns false (REGS untouched) if it was not in one.  May be NULL.
+	 */
+	bool (*undo_syscall_restart)(struct kt_regs *regs);
 
 	/* --- displaced stepping (may be NULL: everything steps in line) --- */
 

@@ -20,4 +20,10 @@ bench/bp_bench.sh "${BP_N:-100000}" || st=1
 echo
 echo "== overhead: cost of being traced, CPU-bound threads =="
 bench/overhead.sh || st=1
+echo
+echo "== step_costs: per stepping class, and 1 vs 8 threads =="
+bench/step_costs.sh || st=1
+echo
+echo "== registration: the JIT registry against no tracer and gdb =="
+bench/registration.sh || st=1
 exit $st

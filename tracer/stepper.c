@@ -437,6 +437,13 @@ inject_syscall(struct kt_session *s, struct kt_thread *t, long nr, const uint64_
 	}
 	if ((st = kt_thread_regs(s, t)) != KT_OK)
 		return st;
+	/* A thread interrupted in a blocking system call would come back from
+	 * our single-step with its restart already applied by the kernel, and
+	 * restoring its old registers would undo that (nanosleep returning
+	 * -ERESTART_RESTARTBLOCK to the program).  Restart it by hand first. */
+	if (a->undo_syscall_restart && a->undo_syscall_restart(&t->regs) &&
+	    (st = kt_thread_set_regs(s, t)) != KT_OK)
+		return st;
 	struct kt_regs orig = t->regs, regs = t->regs;
 	uint64_t pc = kt_regs_pc(a, &orig);
 	if ((st = kt_mem_read_raw(s, pc, saved, n, NULL)) != KT_OK)

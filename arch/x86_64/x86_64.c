@@ -313,6 +313,24 @@ x86_syscall_result(const struct kt_regs *r)
 	return (int64_t)r->w[W(rax)];
 }
 
+static bool
+x86_undo_syscall_restart(struct kt_regs *r)
+{
+	int64_t rax = (int64_t)r->w[W(rax)], orig = (int64_t)r->w[W(orig_rax)];
+
+	if (orig < 0)
+		return false;
+	if (rax == -512 || rax == -513 || rax == -514) /* ERESTARTSYS, NOINTR, NOHAND */
+		r->w[W(rax)] = (uint64_t)orig;
+	else if (rax == -516) /* ERESTART_RESTARTBLOCK */
+		r->w[W(rax)] = 219; /* __NR_restart_syscall */
+	else
+		return false;
+	r->w[W(rip)] -= 2; /* back onto the syscall instruction */
+	r->w[W(orig_rax)] = (uint64_t)-1;
+	return true;
+}
+
 const struct kt_arch kt_arch_x86_64 = {
 	.name = "x86_64",
 	.id = KT_ARCH_X86_64,
@@ -343,6 +361,7 @@ const struct kt_arch kt_arch_x86_64 = {
 	.nr_munmap = 11,
 	.set_syscall = x86_set_syscall,
 	.syscall_result = x86_syscall_result,
+	.undo_syscall_restart = x86_undo_syscall_restart,
 	.plan = x86_64_plan,
 	.emulate = x86_64_emulate,
 	.slot_size = X86_64_SLOT_SIZE,

@@ -31,7 +31,13 @@ int main(void)
 C
 export PKG_CONFIG_PATH="$T/inst/lib/pkgconfig"
 # shellcheck disable=SC2046
-cc -o "$T/use" "$T/use.c" $(pkg-config --cflags --libs kitjit) -Wl,-rpath,"$T/inst/lib" ||
+# A sanitizer build installs a sanitized library: link the runtime too.
+case ${SAN:-} in
+asan) sanflags=-fsanitize=address ;;
+ubsan) sanflags=-fsanitize=undefined ;;
+*) sanflags= ;;
+esac
+cc $sanflags -o "$T/use" "$T/use.c" $(pkg-config --cflags --libs kitjit) -Wl,-rpath,"$T/inst/lib" ||
 	fail "cannot build against the installed libkitjit"
 run "$T/use"
 expect_status 0

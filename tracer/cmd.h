@@ -52,6 +52,11 @@ extern const struct kt_cmd kt_commands[];
 
 /* Show STOP and do what it implies (crash report in batch mode, ...). */
 void kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop);
+/*
+ * Run the commands of the breakpoint STOP hit (a copy of them: a command
+ * may delete the breakpoint); true if one of them was "continue".
+ */
+bool kt_cli_bp_commands(struct kt_cli *c, const struct kt_stop *stop);
 /* Print an error in GDB's style to the session's error stream. */
 void kt_cli_error(struct kt_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

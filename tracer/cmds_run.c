@@ -118,9 +118,8 @@ kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop)
 	fflush(s->out);
 }
 
-/* Run the commands of the breakpoint STOP hit; true if one resumed. */
-static bool
-run_bp_commands(struct kt_cli *c, const struct kt_stop *stop)
+bool
+kt_cli_bp_commands(struct kt_cli *c, const struct kt_stop *stop)
 {
 	struct kt_bp *bp = kt_bp_find(&c->s->bps, stop->bp_num);
 
@@ -165,7 +164,7 @@ resume_and_show(struct kt_cli *c)
 		kt_cli_stop(c, &stop);
 		if (c->quit)
 			return KT_OK;
-		if (!run_bp_commands(c, &stop))
+		if (!kt_cli_bp_commands(c, &stop))
 			return KT_OK;
 	}
 }

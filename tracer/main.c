@@ -194,15 +194,8 @@ run_to_end(struct kt_cli *c)
 		if (kt_run_continue(s, &stop) != KT_OK)
 			break;
 		kt_cli_stop(c, &stop);
-		if (stop.kind == KT_STOP_BREAKPOINT) {
-			/* Run its commands; "continue" among them is implied anyway. */
-			struct kt_bp *bp = kt_bp_find(&s->bps, stop.bp_num);
-			for (size_t i = 0; bp && i < bp->ncommands; i++) {
-				const char *w = bp->commands[i];
-				if (strcmp(w, "silent") && strcmp(w, "continue") && strcmp(w, "c"))
-					kt_cmd_exec(c, w);
-			}
-		}
+		/* "continue" among the commands is implied here anyway. */
+		kt_cli_bp_commands(c, &stop);
 	}
 }
 

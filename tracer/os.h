@@ -33,7 +33,8 @@ struct kt_os;
 
 struct kt_os_ops {
 	/*
-	 * Wait for the next tracee event.  TIMEOUT_MS < 0 waits forever.
+	 * Wait for the next tracee event.  TIMEOUT_MS < 0 waits forever; 0
+	 * only takes an event already waiting (signals are not looked at).
 	 * Returns KT_OK with *wake = KT_WAKE_EVENT and EV filled, or with
 	 * *wake = KT_WAKE_TIMEOUT, or with *wake = KT_WAKE_SIGNAL and *sig set
 	 * when the tracer received SIGINT, SIGTERM or SIGHUP.  KT_ERR_NOTFOUND

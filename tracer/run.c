@@ -394,8 +394,6 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 			kt_run_cont_thread(s, t);
 		return false;
 	case PTRACE_EVENT_EXEC: {
-		char exe[64];
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)s->pid);
 		handle_exec(s, t);
 		fprintf(s->err, "process %d is executing a new program\n", (int)s->pid);
 		if (!s->collecting)
@@ -432,13 +430,18 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 		return false; /* held or finished inside the slot */
 
 	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
-	uint8_t before[4] = {0}, at[4] = {0};
-	size_t nb = 0, na = 0;
+	/* The bytes around pc, our patches visible: one read on the hit path;
+	 * two only when pc is at the start of a mapping. */
+	uint8_t win[8] = {0};
+	const uint8_t *before = win, *at = win + 4;
+	size_t nb = 0, na = 0, got = 0;
 	if (sig == SIGTRAP || sig == SIGILL) {
-		kt_mem_read_raw(s, pc - sizeof(before), before, sizeof(before), &nb);
-		if (nb != sizeof(before))
-			nb = 0;
-		kt_mem_read_raw(s, pc, at, sizeof(at), &na);
+		kt_mem_read_raw(s, pc - 4, win, sizeof(win), &got);
+		if (got == sizeof(win)) {
+			nb = na = 4;
+		} else {
+			kt_mem_read_raw(s, pc, win + 4, 4, &na);
+		}
 	}
 	struct kt_trap_in in = {
 		.signo = sig,

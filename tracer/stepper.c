@@ -213,17 +213,11 @@ kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 	return KT_OK;
 }
 
-static struct kt_slots *
-slots(struct kt_session *s)
-{
-	return s->slots;
-}
-
 /* The slot of thread T (allocated on first use), or 0 if none is free. */
 static size_t
 slot_of(struct kt_session *s, struct kt_thread *t, bool *found)
 {
-	struct kt_slots *sl = slots(s);
+	struct kt_slots *sl = s->slots;
 	size_t free_i = (size_t)-1;
 
 	*found = false;
@@ -261,7 +255,7 @@ displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 		kt_run_cont_thread(s, t);
 		return KT_OK;
 	}
-	struct kt_slots *sl = slots(s);
+	struct kt_slots *sl = s->slots;
 	bool found;
 	size_t i = slot_of(s, t, &found);
 	if (!found)
@@ -386,7 +380,7 @@ bool
 kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 			  const siginfo_t *si)
 {
-	struct kt_slots *sl = slots(s);
+	struct kt_slots *sl = s->slots;
 	struct kt_patch *p = kt_patch_find(s, t->disp_addr);
 	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
 	bool done = false;

@@ -85,32 +85,6 @@ wanted_path(const char *path)
 	return true;
 }
 
-/* True if the maps file PATH maps FILE executable somewhere. */
-static bool
-maps_has_exec(const char *maps_path, const char *file)
-{
-	char line[4096 + 256];
-	bool found = false;
-	FILE *f = fopen(maps_path, "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char perms[8];
-		int pathpos = 0;
-		if (sscanf(line, "%*x-%*x %7s %*x %*s %*s %n", perms, &pathpos) < 1 || !pathpos)
-			continue;
-		char *p = line + pathpos;
-		p[strcspn(p, "\n")] = '\0';
-		char *del = strstr(p, " (deleted)");
-		if (del)
-			*del = '\0';
-		found = strchr(perms, 'x') && strcmp(p, file) == 0;
-	}
-	fclose(f);
-	return found;
-}
-
 kt_status
 kt_modules_refresh(struct kt_session *s, size_t *added)
 {
@@ -142,13 +116,6 @@ kt_modules_refresh(struct kt_session *s, size_t *added)
 			*del = '\0';
 		if (!*p || !wanted_path(p))
 			continue;
-		/* Code lives in executable mappings; a file mapped only for
-		 * reading (ld.so.cache, locale archives) is not a module. */
-		struct kt_module *known = find_path(ms, p);
-		if (!known && !strchr(perms, 'x') && off != 0)
-			continue;
-		if (!known && !strchr(perms, 'x') && !maps_has_exec(path, p))
-			continue;
 		struct kt_module *m = find_path(ms, p);
 		if (!m) {
 			if (ms->n == ms->cap) {
@@ -168,15 +135,18 @@ kt_modules_refresh(struct kt_session *s, size_t *added)
 			m->lo = lo;
 			m->hi = hi;
 			m->map_lo0 = off == 0 ? lo : 0;
+			m->fresh = true;
 			ms->v[ms->n++] = m;
-			nadded++;
 		}
 		if (!m->seen) {
 			/* First mapping of a refresh: reset the extent. */
 			m->lo = lo;
 			m->hi = hi;
 			m->seen = true;
+			m->exec = false;
 		}
+		if (strchr(perms, 'x'))
+			m->exec = true;
 		if (lo < m->lo)
 			m->lo = lo;
 		if (hi > m->hi)
@@ -185,13 +155,19 @@ kt_modules_refresh(struct kt_session *s, size_t *added)
 			m->map_lo0 = lo;
 	}
 	fclose(f);
-	/* Drop what is no longer mapped (dlclose). */
+	/* Drop what is no longer mapped (dlclose), and files mapped only for
+	 * reading (ld.so.cache, locale archives): code lives in executable
+	 * mappings. */
 	size_t k = 0;
 	for (size_t i = 0; i < ms->n; i++) {
-		if (ms->v[i]->seen)
-			ms->v[k++] = ms->v[i];
-		else
-			module_free(ms->v[i]);
+		struct kt_module *m = ms->v[i];
+		if (m->seen && m->exec) {
+			nadded += m->fresh;
+			m->fresh = false;
+			ms->v[k++] = m;
+		} else {
+			module_free(m);
+		}
 	}
 	ms->n = k;
 	qsort(ms->v, ms->n, sizeof(ms->v[0]), cmp_module);

@@ -33,6 +33,8 @@ struct kt_module {
 	uint64_t map_lo0; /* start of the mapping at file offset 0 */
 	bool loaded;      /* symbols read (or tried) */
 	bool seen;        /* still mapped at the last refresh */
+	bool exec;        /* ... and executable somewhere */
+	bool fresh;       /* added by the refresh under way */
 	bool is_main;     /* the executable */
 	bool jit_checked; /* searched for a kitjit_anchor (jit.c) */
 	bool dw_tried;    /* kt_module_dwarf() opened (or tried) dw */

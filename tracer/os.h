@@ -70,6 +70,10 @@ struct kt_os_ops {
 	void (*child_prepare)(struct kt_os *os);
 	/* Send SIG to thread TID of process PID. */
 	kt_status (*tgkill)(struct kt_os *os, pid_t pid, pid_t tid, int sig);
+	/* The signals queued for thread TID alone and not yet taken (bit
+	 * SIG-1 set for SIG).  A stopped thread can hold one: a trap raised
+	 * just as the tracer's interrupt arrived is reported after it. */
+	kt_status (*pending)(struct kt_os *os, pid_t tid, uint64_t *mask);
 };
 
 struct kt_os {

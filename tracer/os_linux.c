@@ -260,6 +260,28 @@ lx_child_prepare(struct kt_os *os)
 	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
 }
 
+static kt_status
+lx_pending(struct kt_os *os, pid_t tid, uint64_t *mask)
+{
+	char path[64], line[256];
+	kt_status st = KT_ERR_NOTFOUND;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? KT_ERR_NOTFOUND : KT_ERR_SYS;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long m;
+		if (sscanf(line, "SigPnd: %llx", &m) == 1) {
+			*mask = m;
+			st = KT_OK;
+			break;
+		}
+	}
+	fclose(f);
+	return st;
+}
+
 static const struct kt_os_ops linux_ops = {
 	.child_prepare = lx_child_prepare,
 	.flush_signals = lx_flush_signals,
@@ -280,6 +302,7 @@ static const struct kt_os_ops linux_ops = {
 	.read = lx_read,
 	.write = lx_write,
 	.tgkill = lx_tgkill,
+	.pending = lx_pending,
 };
 
 struct kt_os *

@@ -799,12 +799,68 @@ kt_run_finish(struct kt_session *s, struct kt_thread *t, uint64_t ret_addr, uint
 	return st;
 }
 
+/*
+ * A thread can report the tracer's interrupt while the SIGTRAP of a
+ * breakpoint it has just executed is still queued: the kernel reports the
+ * interrupt first.  Detached like that, it would take the trap with no
+ * tracer and die.  So before detaching, let each such thread take its trap
+ * while its breakpoints are still planted: the stop is handled as during
+ * any stop-all (a hit is cancelled, its pc put back on the breakpoint).
+ */
+static void
+take_queued_traps(struct kt_session *s)
+{
+	const uint64_t trap = 1ull << (SIGTRAP - 1);
+
+	for (size_t i = 0; i < s->nthreads && !s->exited; i++) {
+		struct kt_thread *t = s->threads[i];
+		uint64_t mask;
+		for (int round = 0; round < 4; round++) {
+			if (t->exited || t->state != KT_TS_STOPPED ||
+			    s->os->ops->pending(s->os, t->tid, &mask) != KT_OK || !(mask & trap))
+				break;
+			int held = t->pending_sig;
+			t->pending_sig = 0;
+			s->collecting = true;
+			kt_run_cont_thread(s, t);
+			while (!s->exited && !t->exited && t->state != KT_TS_STOPPED) {
+				enum kt_wake wake;
+				struct kt_os_event ev;
+				struct kt_stop stop;
+				int sig;
+				/* Nothing else runs; the trap is taken at once. */
+				kt_status st = s->os->ops->wait(s->os, 2000, &wake, &ev, &sig);
+				if (st == KT_ERR_NOTFOUND) {
+					process_gone(s);
+					break;
+				}
+				if (st != KT_OK || wake == KT_WAKE_TIMEOUT) {
+					kt_run_stop_all(s);
+					break;
+				}
+				if (wake == KT_WAKE_SIGNAL)
+					kt_run_note_signal(s, sig);
+				else
+					kt_run_handle_event(s, &ev, &stop);
+			}
+			s->collecting = false;
+			if (s->exited)
+				return;
+			if (!t->exited && held && !t->pending_sig)
+				t->pending_sig = held;
+		}
+	}
+}
+
 kt_status
 kt_run_detach(struct kt_session *s)
 {
 	if (!s->pid || s->exited)
 		return KT_ERR_STATE;
 	kt_run_stop_all(s);
+	take_queued_traps(s);
+	if (s->exited)
+		return KT_OK;
 	struct kt_thread *via = kt_run_any_stopped(s);
 	if (via) {
 		kt_stepper_release_all(s);

@@ -2,10 +2,11 @@
 /*
  * step.h - displaced stepping for x86-64: how the tracer moves a thread over
  * one instruction whose first byte is covered by our INT3 without lifting
- * the patch.  arch/x86_64/step.c owns the whole decision (emulate, run out
- * of line in a scratch slot, or step in line), the register and memory
- * effects of emulated instructions, the layout of a slot and the mapping of
- * a thread stopped inside a slot back to the original location.  These
+ * the patch.  arch/x86_64/step_plan.c (the decision: emulate, run out of
+ * line in a scratch slot, or step in line) and step_exec.c (the register
+ * and memory effects of emulated instructions, the layout of a slot and the
+ * mapping of a thread stopped inside a slot back to the original location)
+ * own it.  These
  * functions fill the displaced-stepping slots of kt_arch_x86_64; nothing
  * else in kitrace knows about x86 instruction encodings for this purpose.
  *

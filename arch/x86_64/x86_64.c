@@ -3,7 +3,8 @@
  * x86_64.c - the x86-64 operations table: register names and layout
  * (struct user_regs_struct), the INT3 patch, trap classification and PC
  * rules, disassembly with capstone, the frame-pointer step and prologue
- * skipping.  Displaced stepping lives in step.c.
+ * skipping.  Displaced stepping lives in step_plan.c (deciding)
+ * and step_exec.c (doing).
  */
 #include "arch.h"
 

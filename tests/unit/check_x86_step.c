@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_x86_step.c - unit tests for x86-64 displaced stepping
- * (arch/x86_64/step.c): instruction bytes in, plan out; emulation results
+ * (arch/x86_64/step_*.c): instruction bytes in, plan out; emulation results
  * against hand-checked values and against the CPU itself (flags, jcc
  * conditions); out-of-line slots built for RIP-relative loads, stores, lea
  * and compares and then executed for real in this process from a page more

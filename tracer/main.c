@@ -217,6 +217,7 @@ finish_session(struct kt_cli *c)
 static void
 session_free(struct kt_session *s)
 {
+	kt_terminal_ours(&s->term);
 	kt_bptab_fini(&s->bps);
 	kt_patches_free(s);
 	kt_modules_free(s);
@@ -251,6 +252,7 @@ main(int argc, char **argv)
 	s.set.batch = o.batch;
 	s.set.timeout_sec = (int)o.timeout;
 	kt_signal_defaults(&s.set, !o.batch);
+	kt_terminal_init(&s.term, o.launch && !o.batch);
 	s.arch = kt_arch_host();
 	if (!(s.os = kt_os_linux_new())) {
 		fprintf(stderr, "kitrace: cannot set up signal handling: %s\n", strerror(errno));

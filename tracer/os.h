@@ -74,6 +74,10 @@ struct kt_os_ops {
 	 * SIG-1 set for SIG).  A stopped thread can hold one: a trap raised
 	 * just as the tracer's interrupt arrived is reported after it. */
 	kt_status (*pending)(struct kt_os *os, pid_t tid, uint64_t *mask);
+	/* Wait until FD is readable (returns 0) or the tracer receives
+	 * SIGINT, SIGTERM or SIGHUP (returns that signal, taken).  -1 on
+	 * error.  For the prompt, so Ctrl-C there is seen at once. */
+	int (*wait_input)(struct kt_os *os, int fd);
 };
 
 struct kt_os {

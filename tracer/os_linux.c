@@ -282,6 +282,28 @@ lx_pending(struct kt_os *os, pid_t tid, uint64_t *mask)
 	return st;
 }
 
+static int
+lx_wait_input(struct kt_os *os, int fd)
+{
+	struct os_linux *l = L(os);
+	struct pollfd p[2] = {{fd, POLLIN, 0}, {l->sigfd, POLLIN, 0}};
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo ssi;
+			if (read(l->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
+				return (int)ssi.ssi_signo;
+		}
+		if (p[0].revents)
+			return 0;
+	}
+}
+
 static const struct kt_os_ops linux_ops = {
 	.child_prepare = lx_child_prepare,
 	.flush_signals = lx_flush_signals,
@@ -303,6 +325,7 @@ static const struct kt_os_ops linux_ops = {
 	.write = lx_write,
 	.tgkill = lx_tgkill,
 	.pending = lx_pending,
+	.wait_input = lx_wait_input,
 };
 
 struct kt_os *

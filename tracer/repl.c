@@ -1,28 +1,45 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * repl.c - the prompt and command files (see repl.h).
+ * repl.c - the prompt and command files (see repl.h).  The prompt uses
+ * libedit's own interface, so it can read characters itself and see a
+ * Ctrl-C arrive on the tracer's signalfd.
  */
 #include "repl.h"
 
-#include <editline/readline.h>
+#include <errno.h>
+#include <histedit.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
-/* Ctrl-C typed at the prompt is forgotten; SIGTERM/SIGHUP end the session. */
+/* What the prompt's callbacks need (libedit hands it back to them). */
+struct prompt {
+	struct kt_cli *c;
+	int sig;          /* SIGINT/SIGTERM/SIGHUP taken while reading, or 0 */
+	mbstate_t mb;     /* a multibyte character read in part */
+	char main[16];    /* the prompts (libedit wants them writable) */
+	char more[4];
+};
+
+/* SIGTERM/SIGHUP end the session; anything else received is forgotten. */
 static void
-flush(struct kt_cli *c)
+end_on(struct kt_cli *c, int sig)
 {
-	int sig = c->s->os->ops->flush_signals(c->s->os);
-
-	if (sig) {
+	if (sig == SIGTERM || sig == SIGHUP) {
 		fprintf(c->s->err, "kitrace received %s: cleaning up.\n",
 			sig == SIGTERM ? "SIGTERM" : "SIGHUP");
 		c->quit = true;
 		c->quit_status = 128 + sig;
 	}
+}
+
+static void
+flush(struct kt_cli *c)
+{
+	end_on(c, c->s->os->ops->flush_signals(c->s->os));
 }
 
 static void
@@ -32,30 +49,137 @@ run_line(struct kt_cli *c, const char *line)
 	flush(c);
 }
 
+static struct prompt *
+prompt_of(EditLine *el)
+{
+	void *p = NULL;
+
+	el_get(el, EL_CLIENTDATA, &p);
+	return p;
+}
+
+static char *
+prompt_text(EditLine *el)
+{
+	struct prompt *p = prompt_of(el);
+
+	return p->c->collecting_bp ? p->more : p->main;
+}
+
+/*
+ * libedit's character source: the terminal, or a signal to the tracer.
+ * The tracer's SIGINT is blocked and read from a signalfd (os.h), so
+ * without this libedit would never see Ctrl-C.  Returns 1 with *WC set,
+ * 0 at end of input, -1 when a signal ends the line.
+ */
+static int
+read_char(EditLine *el, wchar_t *wc)
+{
+	struct prompt *p = prompt_of(el);
+	struct kt_os *os = p->c->s->os;
+
+	for (;;) {
+		int sig = os->ops->wait_input(os, STDIN_FILENO);
+		if (sig > 0) {
+			p->sig = sig;
+			memset(&p->mb, 0, sizeof(p->mb));
+			return -1;
+		}
+		if (sig < 0)
+			return 0;
+		char ch;
+		ssize_t n = read(STDIN_FILENO, &ch, 1);
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return 0;
+		}
+		size_t r = mbrtowc(wc, &ch, 1, &p->mb);
+		if (r == (size_t)-2)
+			continue; /* more bytes of this character to come */
+		if (r == (size_t)-1) {
+			memset(&p->mb, 0, sizeof(p->mb));
+			*wc = (wchar_t)(unsigned char)ch; /* not valid here: take the byte */
+		}
+		return 1;
+	}
+}
+
+/* One line from the terminal, with editing and history; NULL at the end. */
+static char *
+edit_line(EditLine *el, History *h, struct prompt *p)
+{
+	for (;;) {
+		int count = 0;
+		p->sig = 0;
+		const char *line = el_gets(el, &count);
+		if (line && count > 0) {
+			char *copy = strdup(line);
+			if (copy)
+				copy[strcspn(copy, "\n")] = '\0';
+			if (copy && *copy) {
+				HistEvent ev;
+				history(h, &ev, H_ENTER, copy);
+			}
+			return copy;
+		}
+		if (p->sig == SIGINT) {
+			/* As in GDB: Ctrl-C at the prompt drops the line. */
+			fputs("Quit\n", p->c->s->out);
+			fflush(p->c->s->out);
+			continue;
+		}
+		if (p->sig)
+			end_on(p->c, p->sig);
+		return NULL;
+	}
+}
+
+static char *
+plain_line(struct kt_cli *c)
+{
+	char *line = NULL;
+	size_t cap = 0;
+
+	fputs(c->collecting_bp ? ">" : "(kitrace) ", c->s->out);
+	fflush(c->s->out);
+	if (getline(&line, &cap, stdin) < 0) {
+		free(line);
+		return NULL;
+	}
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
 void
 kt_repl(struct kt_cli *c)
 {
-	bool tty = isatty(STDIN_FILENO);
+	struct prompt p = {.c = c, .main = "(kitrace) ", .more = ">"};
+	EditLine *el = NULL;
+	History *h = NULL;
 	char *last = NULL;
 
+	if (isatty(STDIN_FILENO) && (el = el_init("kitrace", stdin, stdout, stderr)) &&
+	    (h = history_init())) {
+		HistEvent ev;
+		history(h, &ev, H_SETSIZE, 1000);
+		el_set(el, EL_CLIENTDATA, &p);
+		el_set(el, EL_PROMPT, prompt_text);
+		el_set(el, EL_EDITOR, "emacs");
+		el_set(el, EL_HIST, history, h);
+		el_set(el, EL_GETCFN, read_char);
+		el_source(el, NULL); /* ~/.editrc */
+	} else if (el) {
+		el_end(el);
+		el = NULL;
+	}
 	while (!c->quit) {
-		char *line = NULL;
-		const char *prompt = c->collecting_bp ? ">" : "(kitrace) ";
-		if (tty) {
-			line = readline(prompt);
-		} else {
-			size_t cap = 0;
-			fputs(prompt, c->s->out);
-			fflush(c->s->out);
-			if (getline(&line, &cap, stdin) < 0) {
-				free(line);
-				line = NULL;
-			} else {
-				line[strcspn(line, "\n")] = '\0';
-			}
-		}
+		char *line = el ? edit_line(el, h, &p) : plain_line(c);
 		if (!line) {
-			fputs("quit\n", c->s->out);
+			if (!c->quit)
+				fputs("quit\n", c->s->out);
 			break;
 		}
 		flush(c);
@@ -66,8 +190,6 @@ kt_repl(struct kt_cli *c)
 		if (*line == '\0' && last && !c->collecting_bp) {
 			run_line(c, last);
 		} else if (*line) {
-			if (tty)
-				add_history(line);
 			run_line(c, line);
 			free(last);
 			last = strdup(line);
@@ -75,6 +197,10 @@ kt_repl(struct kt_cli *c)
 		free(line);
 	}
 	free(last);
+	if (el)
+		el_end(el);
+	if (h)
+		history_end(h);
 }
 
 kt_status

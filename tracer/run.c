@@ -753,7 +753,10 @@ kt_run_continue(struct kt_session *s, struct kt_stop *stop)
 	kt_status st = kt_run_resume_all(s);
 	if (st != KT_OK)
 		return st;
-	return run_until_stop(s, stop);
+	kt_terminal_inferior(&s->term);
+	st = run_until_stop(s, stop);
+	kt_terminal_ours(&s->term);
+	return st;
 }
 
 kt_status

@@ -21,6 +21,7 @@
 #include "bp.h"
 #include "os.h"
 #include "status.h"
+#include "terminal.h"
 
 struct kt_modules;
 struct kt_value_history;
@@ -140,6 +141,7 @@ struct kt_session {
 	/* Event loop state (run.c). */
 	bool collecting;           /* stopping every thread: hold, do not surface */
 	int tracer_sig;            /* SIGINT/SIGTERM/SIGHUP received while busy */
+	struct kt_terminal term;   /* who owns the terminal (terminal.h) */
 	bool vfork_lifted;         /* patches lifted while a vfork child shares memory */
 	struct kt_os_event *queue; /* events read early, handled later (FIFO) */
 	size_t nqueue, cap_queue;

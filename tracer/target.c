@@ -94,6 +94,7 @@ kt_target_launch(struct kt_session *s, char *const argv[], char *msg, size_t len
 	if (pid == 0) {
 		char c;
 		s->os->ops->child_prepare(s->os);
+		kt_terminal_child(&s->term);
 		close(go[1]);
 		close(err[0]);
 		if (read(go[0], &c, 1) != 1)
@@ -106,6 +107,7 @@ kt_target_launch(struct kt_session *s, char *const argv[], char *msg, size_t len
 	}
 	close(go[0]);
 	close(err[1]);
+	kt_terminal_launched(&s->term, pid);
 	if (s->os->ops->seize(s->os, pid, kt_run_ptrace_options() | PTRACE_O_EXITKILL) != KT_OK) {
 		snprintf(msg, len, "cannot trace the new process: %s", strerror(errno));
 		kill(pid, SIGKILL);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "addrmap.h"
+#include "jit_mirror.h"
 #include "bp.h"
 #include "location.h"
 #include "patch.h"
@@ -26,8 +27,11 @@
 struct jit_reg {
 	uint64_t anchor_addr;    /* kitjit_anchor in the inferior */
 	uint64_t remote_addr;    /* the registry in the inferior */
-	uint8_t *map;            /* our shared mapping of its memfd */
+	uint8_t *map;            /* our shared mapping of it, or the mirror's copy */
 	size_t len;
+	struct kt_jmirror mirror; /* when no mapping could be opened */
+	bool copied;             /* map is mirror.map: refresh and push */
+	const char *how;         /* how it is reached, for info jit */
 	struct kt_jreg_view view;
 	uint64_t cursor;         /* generation read so far */
 	uint64_t planted_upto;   /* generation checked for breakpoint names */
@@ -52,6 +56,17 @@ jit(struct kt_session *s)
 }
 
 static void
+unmap(struct jit_reg *r)
+{
+	if (r->copied)
+		kt_jmirror_close(&r->mirror);
+	else if (r->map)
+		munmap(r->map, r->len);
+	r->map = NULL;
+	r->copied = false;
+}
+
+static void
 drop(struct kt_session *s, struct jit_reg *r, const char *why)
 {
 	if (r->dead)
@@ -61,14 +76,58 @@ drop(struct kt_session *s, struct jit_reg *r, const char *why)
 		(int)s->pid, why);
 	r->dead = true;
 	r->ready = false;
-	if (r->map)
-		munmap(r->map, r->len);
-	r->map = NULL;
+	unmap(r);
 	kt_addrmap_free(&r->index);
 	kt_addrmap_init(&r->index);
 }
 
 static void journal_existing(struct kt_session *s);
+
+/* Map PATH (a file naming the registry's memory) shared; NULL if it fails. */
+static void *
+map_path(const char *path, size_t len)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	close(fd);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/*
+ * Reach the registry A describes, the cheapest way that works: share its
+ * memfd through /proc/PID/fd/N; else share its mapping through
+ * /proc/PID/map_files/ (needs CAP_SYS_ADMIN; works after the process
+ * closed the memfd); else keep a copy through process memory (jit_mirror.h).
+ * KITRACE_REGISTRY_ACCESS=fd|map_files|copy allows only that way (tests).
+ */
+static bool
+reach(struct kt_session *s, struct jit_reg *r, const struct kt_jreg_anchor *a)
+{
+	const char *only = getenv("KITRACE_REGISTRY_ACCESS");
+	char path[96];
+
+	if ((!only || !strcmp(only, "fd")) && a->memfd >= 0) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)s->pid, a->memfd);
+		r->map = map_path(path, a->registry_size);
+		r->how = "shared memfd";
+	}
+	if (!r->map && (!only || !strcmp(only, "map_files"))) {
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)s->pid,
+			 a->registry_addr, a->registry_addr + a->registry_size);
+		r->map = map_path(path, a->registry_size);
+		r->how = "shared mapping (map_files)";
+	}
+	if (!r->map && (!only || !strcmp(only, "copy")) &&
+	    kt_jmirror_open(s, &r->mirror, a->registry_addr, a->registry_size) == KT_OK) {
+		r->map = r->mirror.map;
+		r->copied = true;
+		r->how = "copy through process memory";
+	}
+	return r->map != NULL;
+}
 
 /* Map the registry the anchor at R describes; true when ready. */
 static bool
@@ -88,22 +147,12 @@ map_registry(struct kt_session *s, struct jit_reg *r)
 		drop(s, r, "unreadable (bad anchor)");
 		return false;
 	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)s->pid, a.memfd);
-	int fd = a.memfd >= 0 ? open(path, O_RDWR | O_CLOEXEC) : -1;
-	if (fd < 0) {
-		drop(s, r, "not mappable (its memfd is not reachable)");
-		return false;
-	}
-	void *m = mmap(NULL, a.registry_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		       fd, 0);
-	close(fd);
-	if (m == MAP_FAILED) {
-		drop(s, r, "not mappable");
-		return false;
-	}
-	r->map = m;
 	r->len = a.registry_size;
+	if (!reach(s, r, &a)) {
+		drop(s, r, "not reachable (neither its memory file, its mapping nor its memory "
+			   "could be read)");
+		return false;
+	}
 	if (kt_jreg_open(r->map, r->len, &r->view) != KT_OK) {
 		drop(s, r, "corrupt");
 		return false;
@@ -306,6 +355,10 @@ kt_jit_sync(struct kt_session *s)
 		struct jit_reg *r = &j->reg[i];
 		if (!r->ready)
 			continue;
+		if (r->copied && kt_jmirror_refresh(s, &r->mirror) != KT_OK) {
+			drop(s, r, "corrupt or unreadable");
+			continue;
+		}
 		/* The process can scribble over the header at any time. */
 		if (kt_jreg_open(r->map, r->len, &r->view) != KT_OK) {
 			drop(s, r, "corrupt");
@@ -461,6 +514,8 @@ kt_jit_update_filter(struct kt_session *s, pid_t via)
 		if (!r->ready)
 			continue;
 		kt_jreg_filter_set(r->map, r->len, names, n, false);
+		if (r->copied)
+			kt_jmirror_push_filter(s, &r->mirror);
 		if (n > 0 && !r->hook_planted && r->hook && via > 0 &&
 		    kt_patch_get(s, via, r->hook) == KT_OK)
 			r->hook_planted = true;
@@ -483,6 +538,17 @@ first_ready(struct kt_session *s)
 	return NULL;
 }
 
+/* A copied registry: write journal record SLOT to the process. */
+static void
+push_record(struct kt_session *s, struct jit_reg *r, uint32_t slot)
+{
+	struct kt_jreg_view v;
+
+	if (kt_jreg_open(r->map, r->len, &v) == KT_OK && slot < v.journal_max)
+		kt_jmirror_push(s, &r->mirror, v.journal_off + (uint64_t)slot * v.patch_size,
+				v.patch_size);
+}
+
 uint32_t
 kt_jit_journal_add(struct kt_session *s, uint64_t addr, const uint8_t *orig,
 		   const uint8_t *patch, size_t len)
@@ -492,6 +558,8 @@ kt_jit_journal_add(struct kt_session *s, uint64_t addr, const uint8_t *orig,
 
 	if (!r || kt_jreg_journal_add(r->map, r->len, addr, orig, patch, len, 0, &slot) != KT_OK)
 		return 0;
+	if (r->copied)
+		push_record(s, r, slot);
 	return slot + 1;
 }
 
@@ -500,8 +568,8 @@ kt_jit_journal_clear(struct kt_session *s, uint32_t rec)
 {
 	struct jit_reg *r = first_ready(s);
 
-	if (r && rec)
-		kt_jreg_journal_clear(r->map, r->len, rec - 1);
+	if (r && rec && kt_jreg_journal_clear(r->map, r->len, rec - 1) == KT_OK && r->copied)
+		push_record(s, r, rec - 1);
 }
 
 /* Journal the patches planted before the first registry was ready. */
@@ -529,8 +597,8 @@ kt_jit_info(struct kt_session *s, FILE *f)
 		if (!r->ready)
 			continue;
 		fprintf(f, "Registry %zu at 0x%" PRIx64 ": %" PRIu64 " live ranges, generation %" PRIu64
-			   "\n",
-			i + 1, r->remote_addr, kt_addrmap_count(&r->index), r->cursor);
+			   ", read as a %s\n",
+			i + 1, r->remote_addr, kt_addrmap_count(&r->index), r->cursor, r->how);
 		fprintf(f, "  %-18s %-10s %-6s %s\n", "Address", "Size", "Gen", "Name");
 		uint64_t cursor = 0;
 		struct kt_jreg_change c;
@@ -556,8 +624,7 @@ kt_jit_free(struct kt_session *s)
 	struct kt_jit *j = s->jit;
 
 	for (size_t i = 0; j && i < j->n; i++) {
-		if (j->reg[i].map)
-			munmap(j->reg[i].map, j->reg[i].len);
+		unmap(&j->reg[i]);
 		kt_addrmap_free(&j->reg[i].index);
 	}
 	free(j);

@@ -69,8 +69,12 @@ prompt_text(EditLine *el)
 /*
  * libedit's character source: the terminal, or a signal to the tracer.
  * The tracer's SIGINT is blocked and read from a signalfd (os.h), so
- * without this libedit would never see Ctrl-C.  Returns 1 with *WC set,
- * 0 at end of input, -1 when a signal ends the line.
+ * without this libedit would never see Ctrl-C.  A SIGINT (or a Ctrl-C
+ * byte, if the terminal does not turn it into a signal) is noted and
+ * comes back as a character bound to ending the line, which edit_line()
+ * then drops: the terminal stays in libedit's mode and nothing typed
+ * after it is lost.  Returns 1 with
+ * *WC set, 0 at end of input, -1 when SIGTERM or SIGHUP ends the session.
  */
 static int
 read_char(EditLine *el, wchar_t *wc)
@@ -80,9 +84,14 @@ read_char(EditLine *el, wchar_t *wc)
 
 	for (;;) {
 		int sig = os->ops->wait_input(os, STDIN_FILENO);
+		if (sig == SIGINT) {
+			memset(&p->mb, 0, sizeof(p->mb));
+			p->sig = SIGINT;
+			*wc = 3; /* ^C */
+			return 1;
+		}
 		if (sig > 0) {
 			p->sig = sig;
-			memset(&p->mb, 0, sizeof(p->mb));
 			return -1;
 		}
 		if (sig < 0)
@@ -96,6 +105,8 @@ read_char(EditLine *el, wchar_t *wc)
 				continue;
 			return 0;
 		}
+		if (ch == 3)
+			p->sig = SIGINT;
 		size_t r = mbrtowc(wc, &ch, 1, &p->mb);
 		if (r == (size_t)-2)
 			continue; /* more bytes of this character to come */
@@ -115,6 +126,12 @@ edit_line(EditLine *el, History *h, struct prompt *p)
 		int count = 0;
 		p->sig = 0;
 		const char *line = el_gets(el, &count);
+		if (p->sig == SIGINT) {
+			/* As in GDB: Ctrl-C at the prompt drops the line. */
+			fputs("Quit\n", p->c->s->out);
+			fflush(p->c->s->out);
+			continue;
+		}
 		if (line && count > 0) {
 			char *copy = strdup(line);
 			if (copy)
@@ -124,12 +141,6 @@ edit_line(EditLine *el, History *h, struct prompt *p)
 				history(h, &ev, H_ENTER, copy);
 			}
 			return copy;
-		}
-		if (p->sig == SIGINT) {
-			/* As in GDB: Ctrl-C at the prompt drops the line. */
-			fputs("Quit\n", p->c->s->out);
-			fflush(p->c->s->out);
-			continue;
 		}
 		if (p->sig)
 			end_on(p->c, p->sig);
@@ -170,6 +181,7 @@ kt_repl(struct kt_cli *c)
 		el_set(el, EL_EDITOR, "emacs");
 		el_set(el, EL_HIST, history, h);
 		el_set(el, EL_GETCFN, read_char);
+		el_set(el, EL_BIND, "^C", "ed-newline", NULL);
 		el_source(el, NULL); /* ~/.editrc */
 	} else if (el) {
 		el_end(el);

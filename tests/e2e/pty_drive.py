@@ -3,7 +3,7 @@
 # pty_drive.py - run a command on a pseudo-terminal and drive it like a
 # person at the keyboard.  The script comes on stdin, one step per line:
 #   send TEXT      type TEXT (Python escapes: \n, \x03 for Ctrl-C, \x04 Ctrl-D)
-#   expect REGEX   wait (up to 10 s) until the output so far, from the end
+#   expect REGEX   wait (up to 30 s) until the output so far, from the end
 #                  of the last match, matches REGEX; fail if it does not
 #   sleep SECS
 # Usage: pty_drive.py LOG -- COMMAND [ARGS...] < SCRIPT
@@ -47,7 +47,7 @@ def main():
                 pass
         elif verb == "expect":
             rx = re.compile(arg.encode())
-            end = time.time() + 10
+            end = time.time() + 30
             while True:
                 m = rx.search(out, pos)
                 if m:

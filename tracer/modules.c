@@ -17,6 +17,7 @@
 #include "dwarf.h"
 #include "jit.h"
 #include "patch.h"
+#include "perfmap.h"
 #include "session.h"
 
 #define MAX_SYMS (4u << 20)   /* bound on symbols per object (untrusted input) */
@@ -85,6 +86,23 @@ wanted_path(const char *path)
 	return true;
 }
 
+/* Note one more mapping of M (called in /proc/PID/maps order, so sorted). */
+static void
+add_range(struct kt_module *m, uint64_t lo, uint64_t hi)
+{
+	if (m->nranges == SIZE_MAX)
+		return; /* overflowed: the extent counts */
+	if (m->nranges > 0 && m->ranges[m->nranges - 1].hi == lo) {
+		m->ranges[m->nranges - 1].hi = hi;
+		return;
+	}
+	if (m->nranges == KT_MODULE_MAX_RANGES) {
+		m->nranges = SIZE_MAX;
+		return;
+	}
+	m->ranges[m->nranges++] = (struct kt_map_range){lo, hi};
+}
+
 kt_status
 kt_modules_refresh(struct kt_session *s, size_t *added)
 {
@@ -144,7 +162,9 @@ kt_modules_refresh(struct kt_session *s, size_t *added)
 			m->hi = hi;
 			m->seen = true;
 			m->exec = false;
+			m->nranges = 0;
 		}
+		add_range(m, lo, hi);
 		if (strchr(perms, 'x'))
 			m->exec = true;
 		if (lo < m->lo)
@@ -193,9 +213,16 @@ kt_module_for_addr(struct kt_session *s, uint64_t addr)
 {
 	struct kt_modules *ms = s->mods;
 
-	for (size_t i = 0; ms && i < ms->n; i++)
-		if (addr >= ms->v[i]->lo && addr < ms->v[i]->hi)
-			return ms->v[i];
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		struct kt_module *m = ms->v[i];
+		if (addr < m->lo || addr >= m->hi)
+			continue;
+		if (m->nranges == SIZE_MAX)
+			return m;
+		for (size_t k = 0; k < m->nranges; k++)
+			if (addr >= m->ranges[k].lo && addr < m->ranges[k].hi)
+				return m;
+	}
 	return NULL;
 }
 
@@ -471,10 +498,10 @@ module_sym(struct kt_module *m, uint64_t addr)
 	return NULL;
 }
 
-void
-kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
+/* kt_symbolize() from every source but the perf map. */
+static void
+symbolize_sources(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 {
-	memset(out, 0, sizeof(*out));
 	/* Registered JIT code first: it may reuse memory a module left. */
 	if (kt_jit_symbolize(s, addr, out))
 		return;
@@ -512,6 +539,16 @@ kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 		out->offset = addr - out->start;
 		out->source = "dwarf";
 	}
+}
+
+void
+kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	symbolize_sources(s, addr, out);
+	/* The perf map last: only where no other source named a function. */
+	if (!out->function)
+		kt_perfmap_symbolize(s, addr, out);
 }
 
 size_t

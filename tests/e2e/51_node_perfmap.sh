@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+# 51_node_perfmap - JIT code named from a perf map: node --perf-basic-prof
+# writes /tmp/perf-PID.map; kitrace attaches to it while it spends nearly all
+# its time in the JS function kitraceHotLoop (tests/node/hot.js), and bt names
+# the innermost frame from the map ("[perf-map, regs]"); detach leaves node
+# running, and it finishes with every call's result unchanged.  Then a launch
+# with --timeout: the JSON hang report says "symbol_source": "perf-map".
+# kt-timeout: 180
+. "${TESTS:-tests/e2e}/lib.sh"
+need_kitrace
+command -v node >/dev/null 2>&1 || skip "node not installed: apt-get install nodejs"
+need python3
+
+maps=()
+trap '_kt_cleanup; rm -f "${maps[@]}"' EXIT
+hot=$PWD/tests/node/hot.js
+
+# Attach, bt, detach; again until an interrupt lands in kitraceHotLoop.
+spawn node node --perf-basic-prof "$hot" "$T/stop"
+pid=$PID
+maps+=("/tmp/perf-$pid.map")
+wait_for_line "$T/node.out" '^ready ' 20
+wait_for_line "/tmp/perf-$pid.map" ' JS:\*kitraceHotLoop ' 30
+found=0
+for i in 1 2 3 4 5 6 7 8; do
+	kt attach --batch -ex bt "$pid"
+	expect_status 0
+	kill -0 "$pid" || fail "node died at detach"
+	if grep -qE '^#0 .* in JS:\*kitraceHotLoop [^ ]*hot\.js:[0-9:]*\+[0-9]+ \[perf-map, regs\]$' "$T/out"; then
+		found=1
+		break
+	fi
+	cat "$T/out"
+done
+[ "$found" = 1 ] || fail "no attach found frame #0 named kitraceHotLoop from the perf map"
+cat "$T/out"
+# The frames beyond are node's own (the interpreter's entry), found by frame pointer.
+grep -qE '^#1 .* \[elf, fp\]$' "$T/out" || fail "frame #1 not unwound through the JIT frame"
+grep -q 'Builtins_JSEntry' "$T/out" || fail "the unwind did not get back into node's C++ entry"
+touch "$T/stop"
+reap "$pid"
+[ "$ST" = 0 ] || fail "node exited $ST after detach"
+grep -qE '^done [0-9]+ consistent$' "$T/node.out" || { cat "$T/node.out" "$T/node.err"; fail "node's results changed after detach"; }
+
+# Launch with a timeout: the hang report names the JS frame, JSON included.
+found=0
+for i in 1 2 3; do
+	kt launch --batch --timeout 4 --report "$T/r.json" -- node --perf-basic-prof "$hot" "$T/never"
+	expect_status 124
+	lpid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$T/r.json")
+	maps+=("/tmp/perf-$lpid.map")
+	expect_err_contains "[perf-map, " # the text report
+	if python3 - "$T/r.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+f0 = r["threads"][0]["frames"][0]
+sys.exit(0 if f0["symbol_source"] == "perf-map" and "kitraceHotLoop" in f0["function"]
+         and f0["module"] is None and f0["offset"] >= 0 else 1)
+PY
+	then
+		found=1
+		break
+	fi
+done
+[ "$found" = 1 ] || { cat "$T/r.json"; fail "the JSON report has no perf-map frame in kitraceHotLoop"; }

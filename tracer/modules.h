@@ -25,12 +25,18 @@ struct kt_sym {
 	const char *name;
 };
 
-/* One mapping of a module's file. */
+/* One mapping of a module's file: [lo, hi) shows the file from offset off. */
 struct kt_map_range {
-	uint64_t lo, hi;
+	uint64_t lo, hi, off;
+};
+
+/* One PT_LOAD segment: file bytes [off, off + filesz) load at link address vaddr. */
+struct kt_load_seg {
+	uint64_t off, vaddr, filesz;
 };
 
 #define KT_MODULE_MAX_RANGES 64
+#define KT_MODULE_MAX_LOADS 16
 
 struct kt_module {
 	char *path;       /* as /proc/PID/maps names it: "/usr/lib/.../libc.so.6", "[vdso]" */
@@ -43,6 +49,10 @@ struct kt_module {
 	 * to list, the whole extent counts. */
 	struct kt_map_range ranges[KT_MODULE_MAX_RANGES];
 	size_t nranges;
+	/* Its segments, to name code in a second mapping of the same file
+	 * (node's remapped builtins) by file offset. */
+	struct kt_load_seg loads[KT_MODULE_MAX_LOADS];
+	size_t nloads;
 	bool loaded;      /* symbols read (or tried) */
 	bool seen;        /* still mapped at the last refresh */
 	bool exec;        /* ... and executable somewhere */

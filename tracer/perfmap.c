@@ -286,37 +286,43 @@ flatten(const struct kt_perfmap_ent *b, size_t n, uint32_t *heapv, struct kt_per
 	return nout;
 }
 
-/* Old pieces O overlaid by newer pieces N (both sorted, disjoint) into OUT,
- * which has room for no + 2 * nn pieces (a new piece splits at most one old
- * piece in two). */
+/*
+ * The old pieces SEG[0..NO) overlaid by the newer pieces NW[0..NN) (both
+ * sorted, disjoint), in place: SEG has room for NO + 2 * NN pieces (a new
+ * piece splits at most one old piece in two).  Written from the end down,
+ * so a write never reaches an old piece not read yet; then moved to the
+ * front.  Returns the count.
+ */
 static size_t
-overlay(const struct kt_perfmap_seg *o, size_t no, const struct kt_perfmap_seg *nw, size_t nn,
-	struct kt_perfmap_seg *out)
+overlay(struct kt_perfmap_seg *seg, size_t no, const struct kt_perfmap_seg *nw, size_t nn)
 {
-	size_t j = 0, k = 0;
-	uint64_t cov = 0; /* the end of the last new piece written */
+	size_t k = no + 2 * nn, j = nn;
+	uint64_t cov = UINT64_MAX; /* the start of the last new piece written */
 
-	for (size_t i = 0; i < no; i++) {
-		/* A new piece may reach over the end of the previous old one. */
-		uint64_t lo = o[i].lo > cov ? o[i].lo : cov;
-		while (lo < o[i].hi) {
-			while (j < nn && nw[j].hi <= lo)
-				out[k++] = nw[j++];
-			if (j < nn && nw[j].lo <= lo) {
-				lo = cov = nw[j].hi;
-				out[k++] = nw[j++];
+	for (size_t i = no; i-- > 0;) {
+		const struct kt_perfmap_seg o = seg[i];
+		/* A new piece may reach below the start of the previous old one. */
+		uint64_t hi = o.hi < cov ? o.hi : cov;
+		while (hi > o.lo) {
+			while (j > 0 && nw[j - 1].lo >= hi)
+				seg[--k] = nw[--j];
+			if (j > 0 && nw[j - 1].hi >= hi) {
+				hi = cov = nw[j - 1].lo; /* hi - 1 is covered */
+				seg[--k] = nw[--j];
 				continue;
 			}
-			uint64_t end = j < nn && nw[j].lo < o[i].hi ? nw[j].lo : o[i].hi;
-			out[k] = o[i];
-			out[k].lo = lo;
-			out[k++].hi = end;
-			lo = end;
+			uint64_t lo = j > 0 && nw[j - 1].hi > o.lo ? nw[j - 1].hi : o.lo;
+			seg[--k] = o;
+			seg[k].lo = lo;
+			seg[k].hi = hi;
+			hi = lo;
 		}
 	}
-	while (j < nn)
-		out[k++] = nw[j++];
-	return k;
+	while (j > 0)
+		seg[--k] = nw[--j];
+	size_t n = no + 2 * nn - k;
+	memmove(seg, seg + k, n * sizeof(*seg));
+	return n;
 }
 
 kt_status
@@ -331,23 +337,16 @@ kt_perfmap_index_commit(struct kt_perfmap_index *idx)
 	qsort(idx->batch, n, sizeof(*idx->batch), cmp_ent);
 	struct kt_perfmap_seg *flat = malloc(2 * n * sizeof(*flat));
 	uint32_t *heapv = malloc(n * sizeof(*heapv));
-	struct kt_perfmap_seg *out = NULL;
+	struct kt_perfmap_seg *grown;
 	if (!flat || !heapv)
 		goto out;
 	size_t nf = flatten(idx->batch, n, heapv, flat);
-	if (idx->nseg == 0) {
-		idx->seg = flat;
-		idx->nseg = nf;
-		flat = NULL;
-		st = KT_OK;
-		goto out;
-	}
-	if (!(out = malloc((idx->nseg + 2 * nf) * sizeof(*out))))
-		goto out;
-	size_t no = overlay(idx->seg, idx->nseg, flat, nf, out);
-	free(idx->seg);
-	idx->seg = out;
-	idx->nseg = no;
+	if (!(grown = realloc(idx->seg, (idx->nseg + 2 * nf) * sizeof(*grown))))
+		goto out; /* the old pieces stay */
+	idx->seg = grown;
+	idx->nseg = overlay(grown, idx->nseg, flat, nf);
+	if ((grown = realloc(idx->seg, idx->nseg * sizeof(*grown))) != NULL)
+		idx->seg = grown;
 	st = KT_OK;
 out:
 	free(flat);

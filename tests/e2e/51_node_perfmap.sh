@@ -14,6 +14,9 @@ need python3
 maps=()
 trap '_kt_cleanup; rm -f "${maps[@]}"' EXIT
 hot=$PWD/tests/node/hot.js
+# Node runs in $T: with --perf-basic-prof, V8 also writes isolate-*-v8.log
+# files into its working directory.
+cd "$T" || fail "cd $T"
 
 # Attach, bt, detach; again until an interrupt lands in kitraceHotLoop.
 spawn node node --perf-basic-prof "$hot" "$T/stop"

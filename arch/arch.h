@@ -180,6 +180,21 @@ struct kt_arch {
 			     size_t nat, const struct kt_arch_mem *mem,
 			     struct kt_fp_frame *caller);
 
+	/*
+	 * Signal frames.  If AT (the NAT bytes at a frame's pc) is the kernel's
+	 * signal return trampoline (x86-64: __restore_rt of glibc and musl,
+	 * "mov $15,%rax; syscall"; AArch64: the vDSO's __kernel_rt_sigreturn,
+	 * "mov x8,#139; svc #0"), and SP is the frame's stack pointer (where
+	 * the signal handler returned to it), read the context the kernel
+	 * saved for the interrupted code (struct rt_sigframe) through MEM into
+	 * OUT: every general register, laid out as NT_PRSTATUS, pc included.
+	 * The interrupted pc is where the code was stopped, not a return
+	 * address.  KT_ERR_NOTFOUND if AT is not the trampoline, KT_ERR_MEM if
+	 * the saved context cannot be read.  May be NULL.
+	 */
+	kt_status (*sigframe_step)(uint64_t sp, const uint8_t *at, size_t nat,
+				   const struct kt_arch_mem *mem, struct kt_regs *out);
+
 	/* Byte count of a prologue to skip for "break FUNCTION" (0 if none). */
 	size_t (*skip_prologue)(const uint8_t *code, size_t len, uint64_t addr);
 

@@ -9,6 +9,8 @@ need="gcc make pkg-config libelf-dev libdwarf-dev libcapstone-dev check libsubun
 libedit-dev zlib1g-dev python3 gdb procps"
 # Fuzzing (clang's libFuzzer) and the sanitizer builds.
 need="$need clang libclang-rt-14-dev"
+# A real JIT that writes a perf map (tests/e2e/51_node_perfmap.sh).
+need="$need nodejs"
 
 missing=""
 for p in $need; do

@@ -20,6 +20,7 @@
 #include "jit.h"
 #include "modules.h"
 #include "patch.h"
+#include "perfmap.h"
 #include "report.h"
 #include "repl.h"
 #include "run.h"
@@ -223,6 +224,7 @@ session_free(struct kt_session *s)
 	kt_modules_free(s);
 	kt_stepper_forget(s);
 	kt_jit_free(s);
+	kt_perfmap_free(s);
 	kt_history_free(s);
 	kt_threads_clear(s);
 	free(s->threads);

@@ -17,6 +17,7 @@
 #include "dwarf.h"
 #include "jit.h"
 #include "patch.h"
+#include "perfmap.h"
 #include "session.h"
 
 #define MAX_SYMS (4u << 20)   /* bound on symbols per object (untrusted input) */
@@ -85,6 +86,47 @@ wanted_path(const char *path)
 	return true;
 }
 
+/* Note one more mapping of M (called in /proc/PID/maps order, so sorted). */
+static void
+add_range(struct kt_module *m, uint64_t lo, uint64_t hi, uint64_t off)
+{
+	if (m->nranges == SIZE_MAX)
+		return; /* overflowed: the extent counts */
+	struct kt_map_range *last = m->nranges > 0 ? &m->ranges[m->nranges - 1] : NULL;
+	if (last && last->hi == lo && last->off + (last->hi - last->lo) == off) {
+		last->hi = hi;
+		return;
+	}
+	if (m->nranges == KT_MODULE_MAX_RANGES) {
+		m->nranges = SIZE_MAX;
+		return;
+	}
+	m->ranges[m->nranges++] = (struct kt_map_range){lo, hi, off};
+}
+
+/*
+ * The address ADDR of M has where the file's main mapping holds the same
+ * file bytes: ADDR itself, except in a second mapping of the file (V8 maps
+ * node's builtins again next to its JIT code), where symbols and lines
+ * must be looked up by file offset.
+ */
+static uint64_t
+canonical_addr(const struct kt_module *m, uint64_t addr)
+{
+	for (size_t i = 0; m->nranges != SIZE_MAX && i < m->nranges; i++) {
+		const struct kt_map_range *r = &m->ranges[i];
+		if (addr < r->lo || addr >= r->hi)
+			continue;
+		uint64_t foff = addr - r->lo + r->off;
+		for (size_t k = 0; k < m->nloads; k++) {
+			const struct kt_load_seg *g = &m->loads[k];
+			if (foff >= g->off && foff - g->off < g->filesz)
+				return g->vaddr + (foff - g->off) + m->bias;
+		}
+	}
+	return addr;
+}
+
 kt_status
 kt_modules_refresh(struct kt_session *s, size_t *added)
 {
@@ -144,7 +186,9 @@ kt_modules_refresh(struct kt_session *s, size_t *added)
 			m->hi = hi;
 			m->seen = true;
 			m->exec = false;
+			m->nranges = 0;
 		}
+		add_range(m, lo, hi, off);
 		if (strchr(perms, 'x'))
 			m->exec = true;
 		if (lo < m->lo)
@@ -193,9 +237,16 @@ kt_module_for_addr(struct kt_session *s, uint64_t addr)
 {
 	struct kt_modules *ms = s->mods;
 
-	for (size_t i = 0; ms && i < ms->n; i++)
-		if (addr >= ms->v[i]->lo && addr < ms->v[i]->hi)
-			return ms->v[i];
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		struct kt_module *m = ms->v[i];
+		if (addr < m->lo || addr >= m->hi)
+			continue;
+		if (m->nranges == SIZE_MAX)
+			return m;
+		for (size_t k = 0; k < m->nranges; k++)
+			if (addr >= m->ranges[k].lo && addr < m->ranges[k].hi)
+				return m;
+	}
 	return NULL;
 }
 
@@ -266,13 +317,19 @@ load_elf(struct kt_module *m, Elf *elf)
 		return;
 	/* Bias from the first PT_LOAD (its page-aligned vaddr maps at map_lo0). */
 	if (elf_getphdrnum(elf, &phnum) == 0) {
+		bool first = true;
 		for (size_t i = 0; i < phnum; i++) {
 			GElf_Phdr ph;
-			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			if (first) {
 				uint64_t va = ph.p_vaddr & ~(uint64_t)0xfff;
 				m->bias = (m->map_lo0 ? m->map_lo0 : m->lo) - va;
-				break;
+				first = false;
 			}
+			if (m->nloads < KT_MODULE_MAX_LOADS)
+				m->loads[m->nloads++] =
+					(struct kt_load_seg){ph.p_offset, ph.p_vaddr, ph.p_filesz};
 		}
 	}
 	if (elf_getshdrstrndx(elf, &shstr) != 0)
@@ -471,10 +528,10 @@ module_sym(struct kt_module *m, uint64_t addr)
 	return NULL;
 }
 
-void
-kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
+/* kt_symbolize() from every source but the perf map. */
+static void
+symbolize_sources(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 {
-	memset(out, 0, sizeof(*out));
 	/* Registered JIT code first: it may reuse memory a module left. */
 	if (kt_jit_symbolize(s, addr, out))
 		return;
@@ -490,10 +547,11 @@ kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 	out->module = m->name;
 	out->module_path = m->path;
 	kt_module_load(s, m);
-	const struct kt_sym *sym = module_sym(m, addr);
+	uint64_t a = canonical_addr(m, addr), shift = addr - a;
+	const struct kt_sym *sym = module_sym(m, a);
 	if (sym) {
 		out->function = sym->name;
-		out->start = sym->addr + m->bias;
+		out->start = sym->addr + m->bias + shift;
 		out->size = sym->size;
 		out->offset = addr - out->start;
 		out->source = "elf";
@@ -501,17 +559,27 @@ kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
 	/* Source lines, and functions the symbol table lacks, from DWARF. */
 	struct kt_dwarf *dw = kt_module_dwarf(s, m);
 	struct kt_dwarf_loc loc;
-	if (!dw || !kt_dwarf_addr2line(dw, addr - m->bias, &loc))
+	if (!dw || !kt_dwarf_addr2line(dw, a - m->bias, &loc))
 		return;
 	out->file = loc.file;
 	out->line = loc.line;
 	if (!out->function && loc.function) {
 		out->function = loc.function;
-		out->start = loc.func_lo + m->bias;
+		out->start = loc.func_lo + m->bias + shift;
 		out->size = loc.func_hi - loc.func_lo;
 		out->offset = addr - out->start;
 		out->source = "dwarf";
 	}
+}
+
+void
+kt_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	symbolize_sources(s, addr, out);
+	/* The perf map last: only where no other source named a function. */
+	if (!out->function)
+		kt_perfmap_symbolize(s, addr, out);
 }
 
 size_t

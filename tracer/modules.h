@@ -25,12 +25,34 @@ struct kt_sym {
 	const char *name;
 };
 
+/* One mapping of a module's file: [lo, hi) shows the file from offset off. */
+struct kt_map_range {
+	uint64_t lo, hi, off;
+};
+
+/* One PT_LOAD segment: file bytes [off, off + filesz) load at link address vaddr. */
+struct kt_load_seg {
+	uint64_t off, vaddr, filesz;
+};
+
+#define KT_MODULE_MAX_RANGES 64
+#define KT_MODULE_MAX_LOADS 16
+
 struct kt_module {
 	char *path;       /* as /proc/PID/maps names it: "/usr/lib/.../libc.so.6", "[vdso]" */
 	const char *name; /* basename, for display */
 	uint64_t lo, hi;  /* lowest and highest mapped address */
 	uint64_t bias;    /* load bias: runtime address = link address + bias */
 	uint64_t map_lo0; /* start of the mapping at file offset 0 */
+	/* Its mappings: [lo, hi) may have gaps of other memory (V8 maps a copy
+	 * of node's builtins next to its JIT code).  nranges == SIZE_MAX: too many
+	 * to list, the whole extent counts. */
+	struct kt_map_range ranges[KT_MODULE_MAX_RANGES];
+	size_t nranges;
+	/* Its segments, to name code in a second mapping of the same file
+	 * (node's remapped builtins) by file offset. */
+	struct kt_load_seg loads[KT_MODULE_MAX_LOADS];
+	size_t nloads;
 	bool loaded;      /* symbols read (or tried) */
 	bool seen;        /* still mapped at the last refresh */
 	bool exec;        /* ... and executable somewhere */
@@ -68,6 +90,7 @@ struct kt_symbol_info {
  */
 kt_status kt_modules_refresh(struct kt_session *s, size_t *added);
 void kt_modules_free(struct kt_session *s);
+/* The module with a mapping holding ADDR, or NULL. */
 struct kt_module *kt_module_for_addr(struct kt_session *s, uint64_t addr);
 struct kt_module *kt_module_main(struct kt_session *s);
 struct kt_module *kt_module_by_name(struct kt_session *s, const char *suffix);

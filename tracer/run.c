@@ -27,6 +27,7 @@
 #include "location.h"
 #include "modules.h"
 #include "patch.h"
+#include "perfmap.h"
 #include "signals.h"
 #include "stepper.h"
 
@@ -224,6 +225,7 @@ handle_exec(struct kt_session *s, struct kt_thread *t)
 	kt_stepper_forget(s);
 	kt_os_linux_forget(s->os, s->pid);
 	kt_jit_free(s);
+	kt_perfmap_free(s);
 	kt_modules_free(s);
 	s->dl_debug_state = 0;
 	for (size_t i = 0; i < s->bps.n; i++)

@@ -135,6 +135,7 @@ struct kt_session {
 	uint64_t dl_debug_state;   /* internal breakpoint on the r_debug hook, 0 none */
 	struct kt_slots *slots;    /* displaced-stepping scratch slots */
 	struct kt_jit *jit;        /* libkitjit registries (jit.c) */
+	struct kt_perfmap *perfmap; /* /tmp/perf-PID.map (perfmap.c) */
 	struct kt_value_history *history;
 	int frame;                 /* selected frame of cur */
 

@@ -3,7 +3,10 @@
  * unwind.c - the unwinder (see unwind.h).  Unwinders are tried in order
  * for each frame; the first that knows the frame wins.  Callers' pcs are
  * symbolised at pc - 1, inside the call, so a call at the very end of a
- * function is named right.
+ * function is named right.  Not so the frame a signal interrupted: its pc
+ * is where it stopped (maybe a function's first instruction), and the
+ * frame below it, the signal trampoline, is named "<signal handler
+ * called>".
  */
 #include "unwind.h"
 
@@ -51,17 +54,55 @@ minimal_regs(struct kt_session *s, struct kt_frame *f)
 		set_reg(&f->regs, s->arch->dwarf_ra, f->pc); /* rip */
 }
 
+/* Is F's pc where the code stopped (frame 0, or interrupted by a signal),
+ * not a return address? */
 static bool
-is_innermost(const struct kt_frame *f)
+pc_is_exact(const struct kt_frame *f)
 {
-	return f->unwind && strcmp(f->unwind, "regs") == 0;
+	return f->unwind && (strcmp(f->unwind, "regs") == 0 || strcmp(f->unwind, "sigframe") == 0);
+}
+
+/* F's known registers from a full register file R. */
+static void
+regs_from_file(struct kt_session *s, const struct kt_regs *r, struct kt_frame *f)
+{
+	f->pc = kt_regs_pc(s->arch, r);
+	f->sp = kt_regs_sp(s->arch, r);
+	f->fp = r->w[s->arch->reg_fp];
+	memset(&f->regs, 0, sizeof(f->regs));
+	for (size_t i = 0; i < s->arch->nregs; i++) {
+		const struct kt_reg_desc *d = &s->arch->regs[i];
+		if (d->bits == 64 && d->shift == 0 && d->dwarf >= 0)
+			set_reg(&f->regs, d->dwarf, kt_reg_get(r, d));
+	}
+}
+
+/* F is the kernel's signal trampoline: the caller is the interrupted code,
+ * with every register the kernel saved. */
+static kt_status
+unwind_sigframe(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
+{
+	struct kt_arch_mem mem = {mem_cb, NULL, s};
+	struct kt_regs r;
+	uint8_t at[16];
+	size_t nat = 0;
+
+	if (!s->arch->sigframe_step)
+		return KT_ERR_NOTFOUND;
+	kt_mem_read(s, f->pc, at, sizeof(at), &nat);
+	kt_status st = s->arch->sigframe_step(f->sp, at, nat, &mem, &r);
+	if (st != KT_OK)
+		return st;
+	regs_from_file(s, &r, caller);
+	caller->unwind = "sigframe";
+	return KT_OK;
 }
 
 /* Compiled code with DWARF CFI (.eh_frame, .debug_frame). */
 static kt_status
 unwind_cfi(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
 {
-	struct kt_module *m = kt_module_for_addr(s, is_innermost(f) ? f->pc : f->pc - 1);
+	struct kt_module *m = kt_module_for_addr(s, pc_is_exact(f) ? f->pc : f->pc - 1);
 	struct kt_dwarf *dw = m ? kt_module_dwarf(s, m) : NULL;
 	struct kt_arch_mem mem = {mem_cb, NULL, s};
 	struct kt_dwarf_regs out;
@@ -69,7 +110,7 @@ unwind_cfi(struct kt_session *s, const struct kt_frame *f, struct kt_frame *call
 
 	if (!dw || (f->sym.source && strcmp(f->sym.source, "registry") == 0))
 		return KT_ERR_NOTFOUND;
-	kt_status st = kt_dwarf_cfi_step(dw, m->bias, f->pc, is_innermost(f), &f->regs,
+	kt_status st = kt_dwarf_cfi_step(dw, m->bias, f->pc, pc_is_exact(f), &f->regs,
 					 (unsigned)s->arch->dwarf_ra, (unsigned)s->arch->dwarf_sp,
 					 &mem, &out, &cfa);
 	if (st == KT_ERR_NOTFOUND || st == KT_ERR_UNSUPPORTED)
@@ -100,8 +141,8 @@ unwind_fp(struct kt_session *s, const struct kt_frame *f, struct kt_frame *calle
 		off = f->sym.offset;
 		kt_mem_read(s, f->sym.start, fn, sizeof(fn), &nfn);
 	}
-	/* Prologue and epilogue shapes only matter in the innermost frame. */
-	if (f->unwind && strcmp(f->unwind, "regs") == 0)
+	/* Prologue and epilogue shapes only matter where the code stopped. */
+	if (pc_is_exact(f))
 		kt_mem_read(s, f->pc, at, sizeof(at), &nat);
 	else
 		off = UINT64_MAX;
@@ -125,7 +166,7 @@ unwind_registry(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 	uint32_t kind, prologue;
 
 	if (!f->sym.source || strcmp(f->sym.source, "registry") != 0 ||
-	    !kt_jit_unwind_rule(s, f->pc - (f->unwind && strcmp(f->unwind, "regs") ? 1 : 0),
+	    !kt_jit_unwind_rule(s, f->pc - (pc_is_exact(f) ? 0 : 1),
 				&start, &kind, &prologue) ||
 	    kind != 1)
 		return KT_ERR_NOTFOUND;
@@ -135,7 +176,21 @@ unwind_registry(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 	return st;
 }
 
-static const unwinder unwinders[] = {unwind_registry, unwind_cfi, unwind_fp};
+static const unwinder unwinders[] = {unwind_sigframe, unwind_registry, unwind_cfi, unwind_fp};
+
+/* F, recognised as the signal trampoline: named as GDB names it. */
+static void
+name_trampoline(struct kt_frame *f)
+{
+	const char *module = f->sym.module, *path = f->sym.module_path;
+
+	memset(&f->sym, 0, sizeof(f->sym));
+	f->sym.function = "<signal handler called>";
+	f->sym.start = f->pc;
+	f->sym.module = module;
+	f->sym.module_path = path;
+	f->sym.source = "sigtramp";
+}
 
 size_t
 kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, size_t max)
@@ -144,15 +199,8 @@ kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, si
 		return 0;
 	struct kt_frame *f = &frames[0];
 	memset(f, 0, sizeof(*f));
-	f->pc = kt_regs_pc(s->arch, &t->regs);
-	f->sp = kt_regs_sp(s->arch, &t->regs);
-	f->fp = t->regs.w[s->arch->reg_fp];
+	regs_from_file(s, &t->regs, f);
 	f->unwind = "regs";
-	for (size_t i = 0; i < s->arch->nregs; i++) {
-		const struct kt_reg_desc *d = &s->arch->regs[i];
-		if (d->bits == 64 && d->shift == 0 && d->dwarf >= 0)
-			set_reg(&f->regs, d->dwarf, kt_reg_get(&t->regs, d));
-	}
 	kt_symbolize(s, f->pc, &f->sym);
 	size_t n = 1;
 	while (n < max) {
@@ -162,11 +210,19 @@ kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, si
 		for (size_t i = 0; i < sizeof(unwinders) / sizeof(unwinders[0]); i++)
 			if ((st = unwinders[i](s, cur, next)) != KT_ERR_NOTFOUND)
 				break;
-		if (st != KT_OK || next->pc == 0 || next->sp <= cur->sp)
+		if (st != KT_OK || next->pc == 0)
 			break;
-		kt_symbolize(s, next->pc - 1, &next->sym);
-		if (next->sym.function)
-			next->sym.offset += 1;
+		if (strcmp(next->unwind, "sigframe") == 0) {
+			/* The interrupted stack may be anywhere (sigaltstack). */
+			name_trampoline(cur);
+			kt_symbolize(s, next->pc, &next->sym);
+		} else {
+			if (next->sp <= cur->sp)
+				break;
+			kt_symbolize(s, next->pc - 1, &next->sym);
+			if (next->sym.function)
+				next->sym.offset += 1;
+		}
 		n++;
 	}
 	return n;

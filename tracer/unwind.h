@@ -22,7 +22,9 @@ struct kt_frame {
 	struct kt_dwarf_regs regs; /* what is known of its registers (DWARF numbers) */
 	struct kt_symbol_info sym;
 	const char *unwind; /* how this frame was found: "regs", "cfi",
-	                       "registry" (the JIT rule), "fp" */
+	                       "registry" (the JIT rule), "fp", "sigframe" (the
+	                       context a signal interrupted, from the frame
+	                       below: the trampoline, sym.source "sigtramp") */
 };
 
 /* Unwind thread T (stopped) into FRAMES; returns the number of frames. */

@@ -491,6 +491,37 @@ a64_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 	return KT_OK;
 }
 
+/* __kernel_rt_sigreturn: mov x8, #139 (rt_sigreturn); svc #0. */
+static const uint8_t a64_sigreturn[8] = {0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4};
+
+/*
+ * When the handler has returned to the trampoline, sp is the handler's
+ * entry sp: the kernel's struct rt_sigframe, a 128-byte siginfo and then
+ * the ucontext, whose uc_mcontext (struct sigcontext, 16-byte aligned)
+ * starts 176 bytes in, after uc_flags, uc_link, uc_stack and the 128-byte
+ * uc_sigmask area.  struct sigcontext: fault_address, then regs[31], sp,
+ * pc, pstate: the NT_PRSTATUS order.
+ */
+#define A64_SIGCONTEXT (128 + 176)
+
+static kt_status
+a64_sigframe_step(uint64_t sp, const uint8_t *at, size_t nat, const struct kt_arch_mem *mem,
+		  struct kt_regs *out)
+{
+	uint64_t regs[A64_PRSTATUS_WORDS];
+	kt_status st;
+
+	if (nat < sizeof(a64_sigreturn) || memcmp(at, a64_sigreturn, sizeof(a64_sigreturn)) != 0)
+		return KT_ERR_NOTFOUND;
+	if (sp > UINT64_MAX - A64_SIGCONTEXT - 8 - sizeof(regs))
+		return KT_ERR_MEM;
+	if ((st = mem->read(mem->ctx, sp + A64_SIGCONTEXT + 8, regs, sizeof(regs))) != KT_OK)
+		return st;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->w, regs, sizeof(regs));
+	return KT_OK;
+}
+
 static size_t
 a64_skip_prologue(const uint8_t *code, size_t len, uint64_t addr)
 {
@@ -540,6 +571,7 @@ const struct kt_arch kt_arch_aarch64 = {
 	.insn_length = a64_insn_length,
 	.is_call = a64_is_call,
 	.fp_step = a64_fp_step,
+	.sigframe_step = a64_sigframe_step,
 	.skip_prologue = a64_skip_prologue,
 	.syscall_insn = svc0,
 	.syscall_len = sizeof(svc0),

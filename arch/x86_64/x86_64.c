@@ -283,6 +283,44 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 	return KT_OK;
 }
 
+/* __restore_rt: mov $15 (rt_sigreturn),%rax; syscall. */
+static const uint8_t x86_sigreturn[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+
+/*
+ * When the handler has returned to __restore_rt, sp points at the struct
+ * ucontext of the kernel's struct rt_sigframe (its return address popped);
+ * the general registers are the first words of its uc_mcontext (struct
+ * sigcontext), 40 bytes in: uc_flags, uc_link and the 24-byte uc_stack
+ * come first.
+ */
+#define X86_UC_MCONTEXT 40
+
+static kt_status
+x86_sigframe_step(uint64_t sp, const uint8_t *at, size_t nat, const struct kt_arch_mem *mem,
+		  struct kt_regs *out)
+{
+	/* struct sigcontext, in its order; then cs, gs, fs, ss as 16-bit fields. */
+	static const uint16_t order[] = {W(r8),  W(r9),  W(r10), W(r11), W(r12), W(r13),
+					 W(r14), W(r15), W(rdi), W(rsi), W(rbp), W(rbx),
+					 W(rdx), W(rax), W(rcx), W(rsp), W(rip), W(eflags)};
+	uint64_t sc[sizeof(order) / sizeof(order[0]) + 1];
+	kt_status st;
+
+	if (nat < sizeof(x86_sigreturn) || memcmp(at, x86_sigreturn, sizeof(x86_sigreturn)) != 0)
+		return KT_ERR_NOTFOUND;
+	if (sp > UINT64_MAX - X86_UC_MCONTEXT - sizeof(sc))
+		return KT_ERR_MEM;
+	if ((st = mem->read(mem->ctx, sp + X86_UC_MCONTEXT, sc, sizeof(sc))) != KT_OK)
+		return st;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		out->w[order[i]] = sc[i];
+	out->w[W(cs)] = sc[18] & 0xffff;
+	out->w[W(ss)] = sc[18] >> 48;
+	out->w[W(orig_rax)] = (uint64_t)-1; /* no system call to restart */
+	return KT_OK;
+}
+
 static size_t
 x86_skip_prologue(const uint8_t *code, size_t len, uint64_t addr)
 {
@@ -355,6 +393,7 @@ const struct kt_arch kt_arch_x86_64 = {
 	.insn_length = x86_insn_length,
 	.is_call = x86_is_call,
 	.fp_step = x86_fp_step,
+	.sigframe_step = x86_sigframe_step,
 	.skip_prologue = x86_skip_prologue,
 	.syscall_insn = syscall_insn,
 	.syscall_len = sizeof(syscall_insn),

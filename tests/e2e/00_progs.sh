@@ -134,4 +134,11 @@ done
 kill -KILL "$PID"
 reap "$PID"
 
+# sigcrash: SIGSEGV inside a signal handler, after its first line, both modes
+for mode in alarm first; do
+	prog sigcrash "$mode"
+	expect_status 139
+	[ "$(cat "$T/out")" = "sigcrash: start" ] || fail "sigcrash $mode: output"
+done
+
 echo "all programs behave"

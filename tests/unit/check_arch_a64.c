@@ -1261,6 +1261,45 @@ START_TEST(test_emulate_rejects_other_kinds)
 }
 END_TEST
 
+/* ----- signal frames ----- */
+
+START_TEST(test_sigframe)
+{
+	/* __kernel_rt_sigreturn: mov x8, #139; svc #0 */
+	static const uint8_t tramp[8] = {0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4};
+	const uint64_t sp = STACK; /* &rt_sigframe: siginfo, then ucontext */
+	const uint64_t sc = sp + 128 + 176; /* uc_mcontext: struct sigcontext */
+	struct fake_mem m = {.base = STACK + 256};
+	struct kt_arch_mem mem = mem_of(&m);
+	struct kt_regs out;
+
+	fm_put64(&m, sc, 0x10); /* fault_address: not a register */
+	for (int i = 0; i < 31; i++)
+		fm_put64(&m, sc + 8 + 8 * (uint64_t)i, 0x5000 + (uint64_t)i);
+	fm_put64(&m, sc + 8 + 8 * 31, STACK + 0x1000); /* sp */
+	fm_put64(&m, sc + 8 + 8 * 32, 0x400abc);       /* pc */
+	fm_put64(&m, sc + 8 + 8 * 33, 0x60000000);     /* pstate */
+	ck_assert_int_eq(a64->sigframe_step(sp, tramp, sizeof(tramp), &mem, &out), KT_OK);
+	for (int i = 0; i < 31; i++)
+		ck_assert_uint_eq(out.w[i], 0x5000 + (uint64_t)i);
+	ck_assert_uint_eq(kt_regs_sp(a64, &out), STACK + 0x1000);
+	ck_assert_uint_eq(kt_regs_pc(a64, &out), 0x400abc);
+	ck_assert_uint_eq(out.w[33], 0x60000000);
+
+	/* mov x8, #93 (exit); svc #0 is not it; nor a truncated read. */
+	uint8_t other[8];
+	memcpy(other, tramp, sizeof(other));
+	le(other, 0xd2800ba8u);
+	ck_assert_int_eq(a64->sigframe_step(sp, other, sizeof(other), &mem, &out), KT_ERR_NOTFOUND);
+	ck_assert_int_eq(a64->sigframe_step(sp, tramp, 4, &mem, &out), KT_ERR_NOTFOUND);
+	/* The saved context out of reach. */
+	ck_assert_int_eq(a64->sigframe_step(sp + 0x100, tramp, sizeof(tramp), &mem, &out),
+			 KT_ERR_MEM);
+	ck_assert_int_eq(a64->sigframe_step(UINT64_MAX - 200, tramp, sizeof(tramp), &mem, &out),
+			 KT_ERR_MEM);
+}
+END_TEST
+
 static Suite *
 a64_suite(void)
 {
@@ -1282,6 +1321,7 @@ a64_suite(void)
 	tcase_add_test(tc, test_fp_prologue_epilogue);
 	tcase_add_test(tc, test_fp_clang_shape);
 	tcase_add_test(tc, test_fp_corrupt);
+	tcase_add_test(tc, test_sigframe);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("step");

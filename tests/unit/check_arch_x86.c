@@ -588,6 +588,65 @@ START_TEST(test_fp_corrupt)
 }
 END_TEST
 
+/* ----- signal frames ----- */
+
+static const uint8_t restore_rt[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x90};
+
+static uint64_t
+sreg(const struct kt_regs *r, const char *name)
+{
+	const struct kt_reg_desc *d = kt_arch_reg_by_name(x86, name, strlen(name));
+
+	ck_assert_ptr_nonnull(d);
+	return kt_reg_get(r, d);
+}
+
+START_TEST(test_sigframe)
+{
+	/* struct sigcontext's order of the general registers. */
+	static const char *const sc[] = {"r8",  "r9",  "r10", "r11", "r12", "r13",
+					 "r14", "r15", "rdi", "rsi", "rbp", "rbx",
+					 "rdx", "rax", "rcx", "rsp", "rip", "eflags"};
+	const uint64_t sp = STK + 0x200; /* &uc, after the handler's ret */
+	struct kt_regs out;
+
+	memset(&stk, 0, sizeof(stk));
+	put(&stk, sp, 0x7);        /* uc_flags */
+	put(&stk, sp + 8, 0);      /* uc_link */
+	put(&stk, sp + 16, 0xdead); /* uc_stack: not registers */
+	for (size_t i = 0; i < 18; i++)
+		put(&stk, sp + 40 + 8 * i, 0x1000 + i);
+	put(&stk, sp + 40 + 8 * 15, STK + 0x800);       /* rsp */
+	put(&stk, sp + 40 + 8 * 16, 0x401234);          /* rip */
+	put(&stk, sp + 40 + 8 * 18, 0x2bull << 48 | 0x33); /* cs, gs, fs, ss */
+	ck_assert_int_eq(x86->sigframe_step(sp, restore_rt, sizeof(restore_rt), &mem, &out), KT_OK);
+	for (size_t i = 0; i < 18; i++)
+		if (i != 15 && i != 16)
+			ck_assert_uint_eq(sreg(&out, sc[i]), 0x1000 + i);
+	ck_assert_uint_eq(kt_regs_pc(x86, &out), 0x401234);
+	ck_assert_uint_eq(kt_regs_sp(x86, &out), STK + 0x800);
+	ck_assert_uint_eq(sreg(&out, "cs"), 0x33);
+	ck_assert_uint_eq(sreg(&out, "ss"), 0x2b);
+	ck_assert_uint_eq(out.w[15], UINT64_MAX); /* orig_rax: no restart */
+
+	/* Not the trampoline: another system call, a truncated read, other code. */
+	uint8_t other[sizeof(restore_rt)];
+	memcpy(other, restore_rt, sizeof(other));
+	other[3] = 0x3c; /* mov $60 (exit),%rax */
+	ck_assert_int_eq(x86->sigframe_step(sp, other, sizeof(other), &mem, &out), KT_ERR_NOTFOUND);
+	ck_assert_int_eq(x86->sigframe_step(sp, restore_rt, 8, &mem, &out), KT_ERR_NOTFOUND);
+	ck_assert_int_eq(x86->sigframe_step(sp, body, sizeof(body), &mem, &out), KT_ERR_NOTFOUND);
+	ck_assert_int_eq(x86->sigframe_step(sp, NULL, 0, &mem, &out), KT_ERR_NOTFOUND);
+	/* A context past the readable stack, or past the address space. */
+	ck_assert_int_eq(x86->sigframe_step(STK + STK_SIZE - 64, restore_rt, sizeof(restore_rt),
+					    &mem, &out),
+			 KT_ERR_MEM);
+	ck_assert_int_eq(x86->sigframe_step(UINT64_MAX - 100, restore_rt, sizeof(restore_rt), &mem,
+					    &out),
+			 KT_ERR_MEM);
+}
+END_TEST
+
 static Suite *
 arch_suite(void)
 {
@@ -608,6 +667,7 @@ arch_suite(void)
 	tcase_add_test(tc, test_fp_standard);
 	tcase_add_test(tc, test_fp_prologue_epilogue);
 	tcase_add_test(tc, test_fp_corrupt);
+	tcase_add_test(tc, test_sigframe);
 	suite_add_tcase(s, tc);
 	return s;
 }

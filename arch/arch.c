@@ -67,3 +67,19 @@ kt_reg_set(struct kt_regs *r, const struct kt_reg_desc *d, uint64_t v)
 	else
 		r->w[d->index] = (r->w[d->index] & ~m) | ((v << d->shift) & m);
 }
+
+kt_status
+kt_hw_assign(const struct kt_hw_point *p, size_t n, const struct kt_hw_regs *regs, int watch_bank,
+	     int *slot)
+{
+	unsigned used[2] = {0, 0};
+
+	for (size_t i = 0; i < n; i++) {
+		int bank = p[i].kind == KT_HW_EXEC ? 0 : watch_bank;
+		unsigned have = regs->n[bank] < KT_HW_MAX ? regs->n[bank] : KT_HW_MAX;
+		if (used[bank] >= have)
+			return KT_ERR_BUSY;
+		slot[i] = KT_HW_SLOT(bank, (int)used[bank]++);
+	}
+	return KT_OK;
+}

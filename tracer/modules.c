@@ -412,6 +412,33 @@ kt_module_dwarf(struct kt_session *s, struct kt_module *m)
 uint64_t
 kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *name)
 {
+	return kt_module_data_symbol_size(s, m, name, NULL);
+}
+
+bool
+kt_lookup_data(struct kt_session *s, const char *name, uint64_t *addr, uint64_t *size)
+{
+	struct kt_modules *ms = s->mods;
+
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		struct kt_module *m = ms->v[i];
+		if (!m->is_main)
+			continue;
+		if ((*addr = kt_module_data_symbol_size(s, m, name, size)) != 0)
+			return true;
+	}
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		struct kt_module *m = ms->v[i];
+		if (!m->is_main && m->exec && (*addr = kt_module_data_symbol_size(s, m, name, size)))
+			return true;
+	}
+	return false;
+}
+
+uint64_t
+kt_module_data_symbol_size(struct kt_session *s, struct kt_module *m, const char *name,
+			   uint64_t *size)
+{
 	uint64_t found = 0;
 
 	if (m->path[0] != '/')
@@ -438,6 +465,8 @@ kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *nam
 			const char *n = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (n && strcmp(n, name) == 0) {
 				found = sym.st_value + m->bias;
+				if (size)
+					*size = sym.st_size;
 				break;
 			}
 		}

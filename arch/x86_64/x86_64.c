@@ -15,6 +15,7 @@
 #include <sys/user.h>
 
 #include "step.h"
+#include "hw.h"
 
 
 #define W(f) ((uint16_t)(offsetof(struct user_regs_struct, f) / 8))
@@ -369,4 +370,10 @@ const struct kt_arch kt_arch_x86_64 = {
 	.ool_enter = x86_64_ool_enter,
 	.ool_leave = x86_64_ool_leave,
 	.class_name = x86_64_class_name,
+	.hw_check = x86_64_hw_check,
+	.hw_encode = x86_64_hw_encode,
+	.hw_decode = x86_64_hw_decode,
+	.hw_disable = x86_64_hw_disable,
+	.hw_stops_before = false,
+	.hw_read_is_rw = true,
 };

@@ -290,7 +290,7 @@ struct kt_arch {
 	 */
 	int (*hw_decode)(const struct kt_hw_regs *regs, const struct kt_trap_in *in,
 			 uint64_t status);
-	/* REGS with slot SLOT disabled (the rest unchanged) into OUT. */
+	/* REGS with slot SLOT disabled (the rest unchanged) into OUT, which may be REGS. */
 	void (*hw_disable)(const struct kt_hw_regs *regs, int slot, struct kt_hw_regs *out);
 	/*
 	 * AArch64: a hit stops the thread before the instruction completes, for

@@ -204,13 +204,20 @@ kt_hw_step_past(struct kt_session *s, struct kt_thread *t)
 	t->hw_step = 0;
 	if (!s->arch->hw_disable || slot < 0)
 		return KT_OK;
+	/* Every slot off for the one step, not only SLOT: another point the
+	 * same instruction touches would stop the step with a SIGTRAP. */
 	s->arch->hw_disable(&s->hw, slot, &off);
+	for (size_t i = 0; i < s->bps.n; i++)
+		if (s->bps.v[i]->hw_slot >= 0)
+			s->arch->hw_disable(&off, s->bps.v[i]->hw_slot, &off);
 	kt_status st = write_thread(s, t, &off);
 	if (st != KT_OK)
 		return st;
 	st = kt_stepper_step_plain(s, t, &sig, &si, &gone);
 	if (gone || s->exited)
 		return KT_OK;
+	if (sig == SIGTRAP && si.si_code == TRAP_HWBKPT)
+		sig = 0; /* one of ours after all: never the program's */
 	if (sig && !t->pending_sig) {
 		t->pending_sig = sig; /* the instruction trapped or faulted: deliver it */
 		t->pending_si = si;

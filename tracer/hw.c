@@ -271,15 +271,16 @@ report(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp, struct kt_st
 }
 
 static void
-resume(struct kt_session *s, struct kt_thread *t)
+resume(struct kt_session *s, struct kt_thread *t, bool may_resume)
 {
-	if (!s->collecting)
+	if (!s->collecting && may_resume)
 		kt_run_cont_thread(s, t);
 }
 
-bool
-kt_hw_hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in,
-	  struct kt_stop *stop)
+/* kt_hw_hit; MAY_RESUME false: T stays stopped whatever the hit means. */
+static bool
+hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in, struct kt_stop *stop,
+    bool may_resume)
 {
 	uint64_t status = 0;
 
@@ -294,7 +295,7 @@ kt_hw_hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in
 			if (!s->collecting)
 				kt_hw_step_past(s, t);
 		}
-		resume(s, t);
+		resume(s, t, may_resume);
 		return false;
 	}
 	if (!kt_bp_is_watch(bp)) {
@@ -313,7 +314,7 @@ kt_hw_hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in
 		s->count.hits++;
 		if (kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP)
 			return report(s, t, bp, stop);
-		resume(s, t);
+		resume(s, t, may_resume);
 		return false;
 	}
 	if (s->arch->hw_stops_before) {
@@ -330,8 +331,22 @@ kt_hw_hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in
 	if (watch_reports(s, bp) &&
 	    kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP)
 		return report(s, t, bp, stop);
-	resume(s, t);
+	resume(s, t, may_resume);
 	return false;
+}
+
+bool
+kt_hw_hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in,
+	  struct kt_stop *stop)
+{
+	return hit(s, t, in, stop, true);
+}
+
+bool
+kt_hw_hit_stepping(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in,
+		   struct kt_stop *stop)
+{
+	return hit(s, t, in, stop, false);
 }
 
 bool

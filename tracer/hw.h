@@ -39,6 +39,14 @@ bool kt_hw_hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_i
 	       struct kt_stop *stop);
 
 /*
+ * As kt_hw_hit, for a hit that interrupted the user's single step of T: T
+ * is never resumed (a hit stepped past on AArch64 completes the step).
+ * Returns true with STOP filled if the hit is to be shown.
+ */
+bool kt_hw_hit_stepping(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in,
+			struct kt_stop *stop);
+
+/*
  * T completed a single step (stepi): if a watchpoint fired on the way
  * (x86-64 reports it with the step), account for it and turn STOP into its
  * report.  Returns true if it did.

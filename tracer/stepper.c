@@ -390,7 +390,20 @@ kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop
 	stop->thread = t;
 	stop->addr = kt_regs_pc(s->arch, &t->regs);
 	t->stop_pc = stop->addr;
-	if (sig == SIGTRAP) {
+	if (sig == SIGTRAP && si.si_code == TRAP_HWBKPT && s->hw_any) {
+		/* A debug register fired before the step completed (AArch64). */
+		struct kt_trap_in in = {.signo = sig,
+					.si_code = si.si_code,
+					.fault_addr = (uint64_t)(uintptr_t)si.si_addr,
+					.pc = stop->addr};
+		if (!kt_hw_hit_stepping(s, t, &in, stop)) {
+			memset(stop, 0, sizeof(*stop));
+			stop->kind = s->exited ? KT_STOP_EXITED : KT_STOP_STEP;
+			stop->thread = s->exited ? NULL : t;
+		}
+		if (stop->thread && kt_thread_regs(s, t) == KT_OK)
+			t->stop_pc = stop->addr = kt_regs_pc(s->arch, &t->regs);
+	} else if (sig == SIGTRAP) {
 		stop->kind = KT_STOP_DEBUGTRAP;
 		stop->trap_what = "int3";
 		stop->addr -= 1;

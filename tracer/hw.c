@@ -142,14 +142,28 @@ kt_hw_release_all(struct kt_session *s)
 }
 
 void
-kt_hw_forget_threads(struct kt_session *s)
+kt_hw_exec(struct kt_session *s)
 {
 	for (size_t i = 0; i < s->nthreads; i++) {
 		s->threads[i]->hw_gen = 0;
 		s->threads[i]->hw_step = 0;
 	}
-	if (s->hw_any)
-		s->hw_gen++;
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (!kt_bp_is_hw(bp) || !bp->enabled)
+			continue;
+		bp->enabled = false;
+		bp->hw_slot = -1;
+		fprintf(s->err, "Hardware point %d disabled: its address belonged to the old "
+				"program (\"enable %d\" arms it again)\n",
+			bp->num, bp->num);
+	}
+	unsigned n0 = s->hw.n[0], n1 = s->hw.n[1];
+	memset(&s->hw, 0, sizeof(s->hw));
+	s->hw.n[0] = n0;
+	s->hw.n[1] = n1;
+	s->hw_any = false;
+	s->hw_gen++;
 }
 
 kt_status

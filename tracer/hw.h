@@ -63,8 +63,11 @@ kt_status kt_hw_step_past(struct kt_session *s, struct kt_thread *t);
 /* Disarm every stopped thread's debug registers (detach: leave no trace). */
 void kt_hw_release_all(struct kt_session *s);
 
-/* The exec wiped every thread's debug registers: re-arm on resume. */
-void kt_hw_forget_threads(struct kt_session *s);
+/*
+ * The exec wiped every thread's debug registers, and the addresses were the
+ * old program's: disable every hardware point (saying so on s->err).
+ */
+void kt_hw_exec(struct kt_session *s);
 
 /* Read BP's watched value (KT_ERR_MEM if it cannot be read). */
 kt_status kt_hw_read_value(struct kt_session *s, const struct kt_bp *bp, uint64_t *v);

@@ -232,7 +232,7 @@ handle_exec(struct kt_session *s, struct kt_thread *t)
 	}
 	kt_patches_forget(s);
 	kt_stepper_forget(s);
-	kt_hw_forget_threads(s);
+	kt_hw_exec(s);
 	kt_os_linux_forget(s->os, s->pid);
 	kt_jit_free(s);
 	kt_modules_free(s);

@@ -13,6 +13,7 @@
  *           jit_target; prints "watched: jit_target=42".
  *   hold    prints "watched: pid N", then adds 1 to counter every 50 ms
  *           for S seconds (argv[2], default 30); prints "watched: held".
+ *   exec    bump()s counter once, then executes itself in mode main.
  */
 #include <kitjit.h>
 #include <pthread.h>
@@ -124,6 +125,12 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "jit") == 0)
 		return jit();
+	if (strcmp(mode, "exec") == 0) {
+		bump();
+		execl("/proc/self/exe", argv[0], "main", (char *)NULL);
+		perror("execl");
+		return 2;
+	}
 	if (strcmp(mode, "hold") == 0) {
 		double secs = argc > 2 ? atof(argv[2]) : 30.0;
 		printf("watched: pid %d\n", (int)getpid());

@@ -143,6 +143,8 @@ prog watched thread
 expect_out_contains "watched: shared=9"
 prog watched jit
 expect_out_contains "watched: jit_target=42"
+prog watched exec
+expect_out_contains "watched: counter=5 seen=30 ticks=3"
 prog watched hold 0.1
 expect_status 0
 expect_out_contains "watched: held"

@@ -69,11 +69,18 @@ kt_reg_set(struct kt_regs *r, const struct kt_reg_desc *d, uint64_t v)
 }
 
 kt_status
-kt_hw_assign(const struct kt_hw_point *p, size_t n, const struct kt_hw_regs *regs, int watch_bank,
-	     int *slot)
+kt_hw_prepare(const struct kt_hw_point *p, size_t n, struct kt_hw_regs *regs, int watch_bank,
+	      int *slot, kt_status (*check)(const struct kt_hw_point *p, const char **why))
 {
 	unsigned used[2] = {0, 0};
+	const char *why;
 
+	memset(regs->addr, 0, sizeof(regs->addr));
+	memset(regs->ctrl, 0, sizeof(regs->ctrl));
+	regs->dr7 = 0;
+	for (size_t i = 0; i < n; i++)
+		if (check(&p[i], &why) != KT_OK)
+			return KT_ERR_INVAL;
 	for (size_t i = 0; i < n; i++) {
 		int bank = p[i].kind == KT_HW_EXEC ? 0 : watch_bank;
 		unsigned have = regs->n[bank] < KT_HW_MAX ? regs->n[bank] : KT_HW_MAX;

@@ -318,13 +318,15 @@ uint64_t kt_reg_get(const struct kt_regs *r, const struct kt_reg_desc *d);
 void kt_reg_set(struct kt_regs *r, const struct kt_reg_desc *d, uint64_t v);
 
 /*
- * Hardware slot assignment shared by the arches' hw_encode: execution
- * points take bank 0, data points bank WATCH_BANK, each the next slot of
- * its bank below regs->n[bank]; SLOT[i] receives the id.  KT_ERR_BUSY when
- * a bank runs out.
+ * The start of every arch's hw_encode: clear REGS (keeping n[]), check each
+ * point with CHECK (KT_ERR_INVAL if one fails), then give execution points
+ * the slots of bank 0 and data points those of bank WATCH_BANK, in order,
+ * below regs->n[bank]; SLOT[i] receives the id.  KT_ERR_BUSY when a bank
+ * runs out.
  */
-kt_status kt_hw_assign(const struct kt_hw_point *p, size_t n, const struct kt_hw_regs *regs,
-		       int watch_bank, int *slot);
+kt_status kt_hw_prepare(const struct kt_hw_point *p, size_t n, struct kt_hw_regs *regs,
+			int watch_bank, int *slot,
+			kt_status (*check)(const struct kt_hw_point *p, const char **why));
 static inline uint64_t
 kt_regs_pc(const struct kt_arch *a, const struct kt_regs *r)
 {

@@ -53,18 +53,7 @@ lsc(enum kt_hw_kind kind)
 kt_status
 a64_hw_encode(const struct kt_hw_point *p, size_t n, struct kt_hw_regs *regs, int *slot)
 {
-	const char *why;
-
-	for (int b = 0; b < 2; b++)
-		for (int i = 0; i < KT_HW_MAX; i++) {
-			regs->addr[b][i] = 0;
-			regs->ctrl[b][i] = 0;
-		}
-	regs->dr7 = 0;
-	for (size_t i = 0; i < n; i++)
-		if (a64_hw_check(&p[i], &why) != KT_OK)
-			return KT_ERR_INVAL;
-	kt_status st = kt_hw_assign(p, n, regs, 1, slot);
+	kt_status st = kt_hw_prepare(p, n, regs, 1, slot, a64_hw_check);
 	if (st != KT_OK)
 		return st;
 	for (size_t i = 0; i < n; i++) {

@@ -90,7 +90,7 @@ kt launch --batch -ex 'break main' -ex continue -ex 'hbreak tick' -ex continue -
 	-ex continue -ex 'info breakpoints' -ex 'x/1xb $pc' -ex continue -- "$W"
 expect_status 0
 both | grep -qF "Hardware assisted breakpoint 2 at" || fail "hbreak not announced"
-[ "$(both | grep -c 'hit Breakpoint 2, .* in tick+')" = 3 ] || fail "expected 3 hbreak stops"
+[ "$(both | grep -cE 'hit Breakpoint 2, .* in tick[+ ]')" = 3 ] || fail "expected 3 hbreak stops"
 both | grep -qE '^2 +hw breakpoint +keep y +0x[0-9a-f]+ tick' || fail "hw breakpoint type"
 both | grep -qF "breakpoint already hit 3 times" || fail "hbreak hit count"
 both | grep -q ':[[:space:]]*0xcc' && fail "hbreak planted an int3"

@@ -299,6 +299,11 @@ struct kt_arch {
 	 * kernel sets RF for breakpoints, so the thread just resumes.
 	 */
 	bool hw_stops_before;
+	/*
+	 * x86-64: make REGS resume over (SKIP) or into (!SKIP) an execution
+	 * breakpoint at pc: the RF flag.  NULL where the tracer steps past.
+	 */
+	void (*hw_skip_exec)(struct kt_regs *regs, bool skip);
 	/* x86-64 has no read-only watchpoint: a read one is read/write. */
 	bool hw_read_is_rw;
 };

@@ -22,8 +22,6 @@
 #include "run.h"
 #include "stepper.h"
 
-#define X86_EFLAGS_RF 0x10000u
-
 static kt_status
 write_thread(struct kt_session *s, struct kt_thread *t, const struct kt_hw_regs *r)
 {
@@ -242,6 +240,36 @@ kt_hw_step_past(struct kt_session *s, struct kt_thread *t)
 	return st != KT_OK ? st : st2;
 }
 
+void
+kt_hw_resume_here(struct kt_session *s, struct kt_thread *t)
+{
+	struct kt_bp *here = NULL;
+
+	if (!s->hw_any || t->cancelled_hit || t->hw_step)
+		return;
+	for (size_t i = 0; i < s->bps.n && !here; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (bp->enabled && bp->hw_slot >= 0 && !kt_bp_is_watch(bp) && kt_bp_is_hw(bp))
+			here = bp;
+	}
+	if (!here || kt_thread_regs(s, t) != KT_OK)
+		return;
+	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (!bp->enabled || bp->hw_slot < 0 || kt_bp_is_watch(bp) || !kt_bp_is_hw(bp) ||
+		    bp->hw_addr != pc)
+			continue;
+		if (s->arch->hw_stops_before) {
+			t->hw_step = bp->hw_slot + 1;
+		} else if (s->arch->hw_skip_exec) {
+			s->arch->hw_skip_exec(&t->regs, true);
+			kt_thread_set_regs(s, t);
+		}
+		return;
+	}
+}
+
 /*
  * A watchpoint BP fired in T and the access has completed: decide by GDB's
  * rules whether it is reported; update what it remembers.
@@ -316,11 +344,11 @@ hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in, stru
 		if (s->collecting) {
 			/* Cancel: the breakpoint fires again when T resumes.  x86-64:
 			 * the kernel set RF so it would not; clear it. */
-			const struct kt_reg_desc *fl = kt_arch_reg_by_name(s->arch, "eflags", 6);
-			if (!s->arch->hw_stops_before && fl) {
-				kt_reg_set(&t->regs, fl, kt_reg_get(&t->regs, fl) & ~X86_EFLAGS_RF);
+			if (s->arch->hw_skip_exec) {
+				s->arch->hw_skip_exec(&t->regs, false);
 				kt_thread_set_regs(s, t);
 			}
+			t->cancelled_hit = true;
 			return false;
 		}
 		if (s->arch->hw_stops_before)

@@ -54,6 +54,14 @@ bool kt_hw_hit_stepping(struct kt_session *s, struct kt_thread *t, const struct 
 bool kt_hw_after_step(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop);
 
 /*
+ * T (stopped) is about to resume: if its pc is at an armed hardware
+ * breakpoint that is not a cancelled hit, make it execute that instruction
+ * instead of stopping there again, as at a software breakpoint (x86-64:
+ * RF; AArch64: step past it first, t->hw_step).
+ */
+void kt_hw_resume_here(struct kt_session *s, struct kt_thread *t);
+
+/*
  * AArch64: T stopped on hardware breakpoint t->hw_step - 1; execute that
  * instruction with the slot disabled for T alone, then re-arm it.  A
  * signal the step raised is left in t->pending_sig.  T stays stopped.

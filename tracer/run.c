@@ -155,6 +155,7 @@ kt_run_cont_thread(struct kt_session *s, struct kt_thread *t)
 	int sig = t->pending_sig;
 
 	kt_hw_sync_thread(s, t);
+	kt_hw_resume_here(s, t);
 	if (t->hw_step) {
 		/* Stopped on a hardware breakpoint that fires before the
 		 * instruction (AArch64): execute it with the slot disabled. */

@@ -337,6 +337,7 @@ kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop
 	memset(stop, 0, sizeof(*stop));
 	if ((st = kt_thread_regs(s, t)) != KT_OK)
 		return st;
+	kt_hw_resume_here(s, t);
 	if (t->hw_step) {
 		/* On a hardware breakpoint (AArch64): the step is the step past it. */
 		if ((st = kt_hw_step_past(s, t)) != KT_OK)

@@ -91,3 +91,16 @@ x86_64_hw_disable(const struct kt_hw_regs *regs, int slot, struct kt_hw_regs *ou
 	if (slot >= 0 && slot < 4)
 		out->dr7 &= ~(((uint64_t)3 << (2 * slot)) | ((uint64_t)0xf << (16 + 4 * slot)));
 }
+
+/* EFLAGS.RF: the next instruction does not raise an execution breakpoint. */
+#define X86_EFLAGS_RF 0x10000u
+#define X86_W_EFLAGS 18 /* struct user_regs_struct word of eflags */
+
+void
+x86_64_hw_skip_exec(struct kt_regs *regs, bool skip)
+{
+	if (skip)
+		regs->w[X86_W_EFLAGS] |= X86_EFLAGS_RF;
+	else
+		regs->w[X86_W_EFLAGS] &= ~(uint64_t)X86_EFLAGS_RF;
+}

@@ -95,6 +95,15 @@ both | grep -qE '^2 +hw breakpoint +keep y +0x[0-9a-f]+ tick' || fail "hw breakp
 both | grep -qF "breakpoint already hit 3 times" || fail "hbreak hit count"
 both | grep -q ':[[:space:]]*0xcc' && fail "hbreak planted an int3"
 expect_out_contains "watched: counter=5 seen=30 ticks=3"
+# Resuming from a hardware breakpoint's address reached by stepi goes over
+# it, as from a software one (x86-64 code: tick+4 is two instructions in).
+if [ "$ARCH" = x86_64 ]; then
+	kt launch --batch -ex 'break main' -ex continue -ex 'hbreak *tick+4' -ex 'break *tick' \
+		-ex continue -ex stepi -ex stepi -ex continue -ex kill -- "$W"
+	both | grep -q '^0x[0-9a-f]* in tick+4 ' || fail "stepi did not reach tick+4"
+	both | grep -q 'hit Breakpoint 2' && fail "the hardware breakpoint fired in place"
+	[ "$(both | grep -c 'hit Breakpoint 3')" = 2 ] || fail "continue did not go on to tick"
+fi
 kt launch --batch -ex 'break main' -ex continue -ex 'thbreak tick' -ex continue \
 	-ex 'info breakpoints' -ex continue -- "$W"
 expect_status 0

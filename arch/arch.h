@@ -301,9 +301,10 @@ struct kt_arch {
 	bool hw_stops_before;
 	/*
 	 * x86-64: make REGS resume over (SKIP) or into (!SKIP) an execution
-	 * breakpoint at pc: the RF flag.  NULL where the tracer steps past.
+	 * breakpoint at pc: the RF flag.  Returns true if REGS changed.  NULL
+	 * where the tracer steps past.
 	 */
-	void (*hw_skip_exec)(struct kt_regs *regs, bool skip);
+	bool (*hw_skip_exec)(struct kt_regs *regs, bool skip);
 	/* x86-64 has no read-only watchpoint: a read one is read/write. */
 	bool hw_read_is_rw;
 };

@@ -262,9 +262,8 @@ kt_hw_resume_here(struct kt_session *s, struct kt_thread *t)
 			continue;
 		if (s->arch->hw_stops_before) {
 			t->hw_step = bp->hw_slot + 1;
-		} else if (s->arch->hw_skip_exec) {
-			s->arch->hw_skip_exec(&t->regs, true);
-			kt_thread_set_regs(s, t);
+		} else if (s->arch->hw_skip_exec && s->arch->hw_skip_exec(&t->regs, true)) {
+			kt_thread_set_regs(s, t); /* the kernel sets RF at a hit itself */
 		}
 		return;
 	}
@@ -344,10 +343,8 @@ hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in, stru
 		if (s->collecting) {
 			/* Cancel: the breakpoint fires again when T resumes.  x86-64:
 			 * the kernel set RF so it would not; clear it. */
-			if (s->arch->hw_skip_exec) {
-				s->arch->hw_skip_exec(&t->regs, false);
+			if (s->arch->hw_skip_exec && s->arch->hw_skip_exec(&t->regs, false))
 				kt_thread_set_regs(s, t);
-			}
 			t->cancelled_hit = true;
 			return false;
 		}

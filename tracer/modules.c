@@ -39,6 +39,7 @@ module_free(struct kt_module *m)
 	free(m->path);
 	free(m->syms);
 	free(m->strs);
+	free(m->data_name);
 	free(m);
 }
 
@@ -439,10 +440,15 @@ uint64_t
 kt_module_data_symbol_size(struct kt_session *s, struct kt_module *m, const char *name,
 			   uint64_t *size)
 {
-	uint64_t found = 0;
+	uint64_t found = 0, found_size = 0;
 
 	if (m->path[0] != '/')
 		return 0;
+	if (m->data_name && strcmp(m->data_name, name) == 0) {
+		if (size && m->data_addr)
+			*size = m->data_size;
+		return m->data_addr;
+	}
 	kt_module_load(s, m); /* for the bias */
 	int fd = open_module(s, m);
 	if (fd < 0)
@@ -465,8 +471,7 @@ kt_module_data_symbol_size(struct kt_session *s, struct kt_module *m, const char
 			const char *n = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (n && strcmp(n, name) == 0) {
 				found = sym.st_value + m->bias;
-				if (size)
-					*size = sym.st_size;
+				found_size = sym.st_size;
 				break;
 			}
 		}
@@ -474,6 +479,13 @@ kt_module_data_symbol_size(struct kt_session *s, struct kt_module *m, const char
 	if (elf)
 		elf_end(elf);
 	close(fd);
+	free(m->data_name);
+	if ((m->data_name = strdup(name)) != NULL) {
+		m->data_addr = found;
+		m->data_size = found_size;
+	}
+	if (size && found)
+		*size = found_size;
 	return found;
 }
 

@@ -42,6 +42,8 @@ struct kt_module {
 	struct kt_sym *syms;
 	size_t nsyms;
 	char *strs;       /* string pool the names point into */
+	char *data_name;  /* the last data symbol looked up (a condition may */
+	uint64_t data_addr, data_size; /* name one at every hit), 0: none */
 };
 
 struct kt_modules {

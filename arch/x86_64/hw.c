@@ -96,11 +96,14 @@ x86_64_hw_disable(const struct kt_hw_regs *regs, int slot, struct kt_hw_regs *ou
 #define X86_EFLAGS_RF 0x10000u
 #define X86_W_EFLAGS 18 /* struct user_regs_struct word of eflags */
 
-void
+bool
 x86_64_hw_skip_exec(struct kt_regs *regs, bool skip)
 {
+	uint64_t was = regs->w[X86_W_EFLAGS];
+
 	if (skip)
 		regs->w[X86_W_EFLAGS] |= X86_EFLAGS_RF;
 	else
 		regs->w[X86_W_EFLAGS] &= ~(uint64_t)X86_EFLAGS_RF;
+	return regs->w[X86_W_EFLAGS] != was;
 }

@@ -13,7 +13,7 @@ kt_status x86_64_hw_encode(const struct kt_hw_point *p, size_t n, struct kt_hw_r
 			   int *slot);
 int x86_64_hw_decode(const struct kt_hw_regs *regs, const struct kt_trap_in *in,
 		     uint64_t status);
-void x86_64_hw_skip_exec(struct kt_regs *regs, bool skip);
+bool x86_64_hw_skip_exec(struct kt_regs *regs, bool skip);
 void x86_64_hw_disable(const struct kt_hw_regs *regs, int slot, struct kt_hw_regs *out);
 
 #endif

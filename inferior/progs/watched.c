@@ -14,6 +14,8 @@
  *   hold    prints "watched: pid N", then adds 1 to counter every 50 ms
  *           for S seconds (argv[2], default 30); prints "watched: held".
  *   exec    bump()s counter once, then executes itself in mode main.
+ *   loop    bump()s counter N times (argv[2], default 1000); prints
+ *           "watched: counter=N" (for measuring the cost of a hit).
  */
 #include <kitjit.h>
 #include <pthread.h>
@@ -125,6 +127,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "jit") == 0)
 		return jit();
+	if (strcmp(mode, "loop") == 0) {
+		long n = argc > 2 ? atol(argv[2]) : 1000;
+		for (long i = 0; i < n; i++)
+			bump();
+		printf("watched: counter=%d\n", counter);
+		return 0;
+	}
 	if (strcmp(mode, "exec") == 0) {
 		bump();
 		execl("/proc/self/exe", argv[0], "main", (char *)NULL);

@@ -145,6 +145,8 @@ prog watched jit
 expect_out_contains "watched: jit_target=42"
 prog watched exec
 expect_out_contains "watched: counter=5 seen=30 ticks=3"
+prog watched loop 7
+expect_out_contains "watched: counter=7"
 prog watched hold 0.1
 expect_status 0
 expect_out_contains "watched: held"

@@ -99,6 +99,23 @@ START_TEST(test_x86_decode_disable)
 }
 END_TEST
 
+START_TEST(test_x86_skip_exec)
+{
+	struct kt_regs r;
+
+	memset(&r, 0, sizeof(r));
+	r.w[18] = 0x246; /* eflags */
+	ck_assert(x86_64_hw_skip_exec(&r, true));
+	ck_assert_uint_eq(r.w[18], 0x10246);
+	ck_assert(!x86_64_hw_skip_exec(&r, true)); /* already set: no write needed */
+	ck_assert(x86_64_hw_skip_exec(&r, false));
+	ck_assert_uint_eq(r.w[18], 0x246);
+	ck_assert_ptr_eq(kt_arch_x86_64.hw_skip_exec, x86_64_hw_skip_exec);
+	ck_assert_ptr_null(kt_arch_aarch64.hw_skip_exec);
+	ck_assert(kt_arch_aarch64.hw_stops_before);
+}
+END_TEST
+
 /* ---- AArch64 encoder ---- */
 
 START_TEST(test_a64_encode)
@@ -557,6 +574,7 @@ suite(void)
 	tcase_add_test(tc, test_x86_encode);
 	tcase_add_test(tc, test_x86_refuse);
 	tcase_add_test(tc, test_x86_decode_disable);
+	tcase_add_test(tc, test_x86_skip_exec);
 	tcase_add_test(tc, test_a64_encode);
 	tcase_add_test(tc, test_a64_refuse);
 	tcase_add_test(tc, test_a64_decode_disable);

@@ -55,6 +55,36 @@ if [ "$ARCH" = x86_64 ]; then
 		fail "stepi over the store: no watchpoint report"
 fi
 
+# condition, ignore and commands work on watchpoints; a condition names the
+# variable's value as *(int *)&counter (a bare symbol is its address).
+kt launch --batch -ex 'break main' -ex continue -ex 'watch counter if *(int *)&counter == 4' \
+	-ex continue -ex 'info breakpoints' -ex 'delete 2' -ex 'awatch counter' -ex 'ignore 3 2' \
+	-ex continue -ex 'info breakpoints' -ex kill -- "$W"
+[ "$(both | grep -c 'hit Hardware watchpoint 2')" = 1 ] || fail "condition: one stop"
+both | grep -A3 'hit Hardware watchpoint 2' | grep -qF "New value = 4" || fail "condition value"
+both | grep -qF "stop only if *(int *)&counter == 4" || fail "condition not listed"
+# peek() reads 4 twice (ignored, counted), bump() reads 4: the stop
+both | grep -A3 'hit Hardware access (read/write) watchpoint 3' | grep -qF "Value = 4" ||
+	fail "ignore count"
+both | grep -qF "breakpoint already hit 3 times" || fail "ignored hits not counted"
+cat >"$T/cmds" <<'CMDS'
+break main
+continue
+watch counter
+commands 2
+silent
+print *(int *)&counter
+continue
+end
+continue
+CMDS
+kt launch --batch -x "$T/cmds" -- "$W"
+expect_status 0
+for i in 1 2 3 4 5; do
+	grep -q "= $i\$" "$T/err" || fail "watchpoint commands did not print $i"
+done
+expect_err_not_contains "hit Hardware watchpoint"
+
 # rwatch stops on reads only (x86-64: an access that changed the value was a
 # write); awatch on both, with Old/New for the write.  Through *(int *)&sym.
 kt launch --batch -ex 'break rewrite' -ex continue -ex 'rwatch counter' -ex continue \

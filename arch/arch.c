@@ -67,3 +67,26 @@ kt_reg_set(struct kt_regs *r, const struct kt_reg_desc *d, uint64_t v)
 	else
 		r->w[d->index] = (r->w[d->index] & ~m) | ((v << d->shift) & m);
 }
+
+kt_status
+kt_hw_prepare(const struct kt_hw_point *p, size_t n, struct kt_hw_regs *regs, int watch_bank,
+	      int *slot, kt_status (*check)(const struct kt_hw_point *p, const char **why))
+{
+	unsigned used[2] = {0, 0};
+	const char *why;
+
+	memset(regs->addr, 0, sizeof(regs->addr));
+	memset(regs->ctrl, 0, sizeof(regs->ctrl));
+	regs->dr7 = 0;
+	for (size_t i = 0; i < n; i++)
+		if (check(&p[i], &why) != KT_OK)
+			return KT_ERR_INVAL;
+	for (size_t i = 0; i < n; i++) {
+		int bank = p[i].kind == KT_HW_EXEC ? 0 : watch_bank;
+		unsigned have = regs->n[bank] < KT_HW_MAX ? regs->n[bank] : KT_HW_MAX;
+		if (used[bank] >= have)
+			return KT_ERR_BUSY;
+		slot[i] = KT_HW_SLOT(bank, (int)used[bank]++);
+	}
+	return KT_OK;
+}

@@ -124,6 +124,48 @@ struct kt_fp_frame {
 	uint64_t pc, sp, fp;
 };
 
+/*
+ * Hardware breakpoints and watchpoints.  The arch encodes the points the
+ * tracer wants into the debug registers of a thread (struct kt_hw_regs, as
+ * ptrace writes them) and decodes which one a trap hit; the OS layer writes
+ * and reads them per thread.
+ */
+enum kt_hw_kind {
+	KT_HW_EXEC,   /* hbreak: before the instruction at addr executes */
+	KT_HW_WRITE,  /* watch */
+	KT_HW_READ,   /* rwatch (x86-64: encoded as read/write; see hw_read_is_rw) */
+	KT_HW_ACCESS, /* awatch */
+};
+
+/* Slots a bank can describe (AArch64 allows up to 16 per bank). */
+#define KT_HW_MAX 16
+
+/* One point the tracer wants armed. */
+struct kt_hw_point {
+	enum kt_hw_kind kind;
+	uint64_t addr;
+	uint8_t len;      /* bytes watched: 1..8; KT_HW_EXEC ignores it */
+};
+
+/*
+ * The debug registers of one thread.  Bank 0 holds breakpoints (x86-64:
+ * DR0..DR3, used by every kind), bank 1 watchpoints (AArch64 only).  N says
+ * how many slots the thread has per bank (from the OS: x86-64 {4, 0},
+ * AArch64 the counts in dbg_info).  CTRL is the AArch64 control word of
+ * each slot (DBGBCR/DBGWCR as struct user_hwdebug_state holds them);
+ * x86-64 has one control register, DR7, in DR7, and leaves CTRL zero.
+ * A slot whose control disables it is free.
+ */
+struct kt_hw_regs {
+	unsigned n[2];
+	uint64_t addr[2][KT_HW_MAX];
+	uint32_t ctrl[2][KT_HW_MAX];
+	uint64_t dr7;
+};
+
+/* A slot id: bank * KT_HW_MAX + index. */
+#define KT_HW_SLOT(bank, i) ((bank) * KT_HW_MAX + (i))
+
 struct kt_arch {
 	const char *name;            /* "x86_64", "aarch64" */
 	enum kt_arch_id id;
@@ -239,6 +281,47 @@ struct kt_arch {
 	kt_status (*ool_leave)(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 			       const struct kt_regs *at_hit, struct kt_regs *regs, bool *done);
 	const char *(*class_name)(uint16_t klass);
+
+	/* --- hardware debug registers (NULL: none) --- */
+
+	/*
+	 * Can the hardware watch P alone?  KT_OK, or KT_ERR_INVAL with *WHY a
+	 * sentence (a length it has no encoding for, an unaligned address).
+	 */
+	kt_status (*hw_check)(const struct kt_hw_point *p, const char **why);
+	/*
+	 * Encode the N points P into REGS, whose n[] the caller has set: every
+	 * address and control word is rewritten, points get the free slots in
+	 * order and SLOT[i] receives point i's slot id (KT_HW_SLOT).  Returns
+	 * KT_ERR_BUSY when the points do not fit in the slots, KT_ERR_INVAL if
+	 * one fails hw_check; REGS is unspecified then.
+	 */
+	kt_status (*hw_encode)(const struct kt_hw_point *p, size_t n, struct kt_hw_regs *regs,
+			       int *slot);
+	/*
+	 * Which slot a KT_TRAP_HW stop hit, from the armed REGS, the trap IN
+	 * (si_addr is the data address on AArch64) and STATUS (x86-64: DR6 as
+	 * the kernel reports it; 0 elsewhere).  Returns the slot id, or -1.
+	 */
+	int (*hw_decode)(const struct kt_hw_regs *regs, const struct kt_trap_in *in,
+			 uint64_t status);
+	/* REGS with slot SLOT disabled (the rest unchanged) into OUT, which may be REGS. */
+	void (*hw_disable)(const struct kt_hw_regs *regs, int slot, struct kt_hw_regs *out);
+	/*
+	 * AArch64: a hit stops the thread before the instruction completes, for
+	 * breakpoints and watchpoints alike; the tracer steps it past with the
+	 * slot disabled.  x86-64: watchpoints trap after the access and the
+	 * kernel sets RF for breakpoints, so the thread just resumes.
+	 */
+	bool hw_stops_before;
+	/*
+	 * x86-64: make REGS resume over (SKIP) or into (!SKIP) an execution
+	 * breakpoint at pc: the RF flag.  Returns true if REGS changed.  NULL
+	 * where the tracer steps past.
+	 */
+	bool (*hw_skip_exec)(struct kt_regs *regs, bool skip);
+	/* x86-64 has no read-only watchpoint: a read one is read/write. */
+	bool hw_read_is_rw;
 };
 
 /* The table for an ELF e_machine, or NULL if kitrace has none. */
@@ -254,6 +337,17 @@ const struct kt_reg_desc *kt_arch_reg_by_name(const struct kt_arch *a, const cha
 					      size_t len);
 uint64_t kt_reg_get(const struct kt_regs *r, const struct kt_reg_desc *d);
 void kt_reg_set(struct kt_regs *r, const struct kt_reg_desc *d, uint64_t v);
+
+/*
+ * The start of every arch's hw_encode: clear REGS (keeping n[]), check each
+ * point with CHECK (KT_ERR_INVAL if one fails), then give execution points
+ * the slots of bank 0 and data points those of bank WATCH_BANK, in order,
+ * below regs->n[bank]; SLOT[i] receives the id.  KT_ERR_BUSY when a bank
+ * runs out.
+ */
+kt_status kt_hw_prepare(const struct kt_hw_point *p, size_t n, struct kt_hw_regs *regs,
+			int watch_bank, int *slot,
+			kt_status (*check)(const struct kt_hw_point *p, const char **why));
 static inline uint64_t
 kt_regs_pc(const struct kt_arch *a, const struct kt_regs *r)
 {

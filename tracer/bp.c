@@ -61,6 +61,7 @@ kt_bp_new(struct kt_bptab *t, enum kt_bp_type type, const char *spec)
 	bp->num = t->next_num++;
 	bp->type = type;
 	bp->enabled = true;
+	bp->hw_slot = -1;
 	t->v[t->n++] = bp;
 	return bp;
 }
@@ -164,4 +165,22 @@ kt_bptab_wants(const struct kt_bptab *t, uint64_t addr)
 		if (t->v[i]->enabled && kt_bp_has_addr(t->v[i], addr))
 			return true;
 	return false;
+}
+
+bool
+kt_bp_is_hw(const struct kt_bp *bp)
+{
+	return bp->type == KT_BP_HBREAK || bp->type == KT_BP_THBREAK || kt_bp_is_watch(bp);
+}
+
+bool
+kt_bp_is_watch(const struct kt_bp *bp)
+{
+	return bp->type == KT_BP_WATCH || bp->type == KT_BP_RWATCH || bp->type == KT_BP_AWATCH;
+}
+
+bool
+kt_bp_is_temp(const struct kt_bp *bp)
+{
+	return bp->type == KT_BP_TBREAK || bp->type == KT_BP_THBREAK;
 }

@@ -20,6 +20,11 @@ struct kt_expr;
 enum kt_bp_type {
 	KT_BP_BREAK,  /* break */
 	KT_BP_TBREAK, /* tbreak: deleted after its first stop */
+	KT_BP_HBREAK, /* hbreak: a debug register, no patch */
+	KT_BP_THBREAK,
+	KT_BP_WATCH,  /* watch: stops when a write changes the value */
+	KT_BP_RWATCH, /* rwatch: stops on a read */
+	KT_BP_AWATCH, /* awatch: stops on a read or a write */
 };
 
 struct kt_bp {
@@ -35,6 +40,14 @@ struct kt_bp {
 	size_t naddrs;
 	char **commands;        /* "commands N": lines to run when it stops */
 	size_t ncommands;
+	/* Hardware points (kt_bp_is_hw): no patch, no addrs; hw.c arms them. */
+	uint64_t hw_addr;       /* the instruction, or the first watched byte */
+	uint8_t hw_len;         /* bytes watched (1, 2, 4 or 8) */
+	bool hw_signed;         /* the watched value is shown signed */
+	int hw_slot;            /* debug register slot while armed, -1 if none */
+	uint64_t hw_old;        /* watched value as last seen */
+	uint64_t hw_prev;       /* ... and before the last reported hit */
+	bool hw_changed;        /* the last reported hit changed the value */
 };
 
 struct kt_bptab {
@@ -72,6 +85,13 @@ void kt_bp_set_commands(struct kt_bp *bp, char **lines, size_t n);
 
 /* Apply one hit whose condition was COND_TRUE: update counts, decide. */
 enum kt_hit kt_bp_hit(struct kt_bp *bp, bool cond_true);
+
+/* A hardware breakpoint or watchpoint (armed in debug registers). */
+bool kt_bp_is_hw(const struct kt_bp *bp);
+/* A watchpoint of any kind. */
+bool kt_bp_is_watch(const struct kt_bp *bp);
+/* Deleted after its first stop (tbreak, thbreak). */
+bool kt_bp_is_temp(const struct kt_bp *bp);
 
 /* True if any enabled breakpoint has a location at ADDR. */
 bool kt_bptab_wants(const struct kt_bptab *t, uint64_t addr);

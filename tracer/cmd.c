@@ -17,6 +17,22 @@ const struct kt_cmd kt_commands[] = {
 	 false},
 	{"tbreak", "tb", kt_cmd_tbreak, "tbreak LOCATION [if COND]",
 	 "Set a temporary breakpoint: deleted when it first stops the program.", false},
+	{"hbreak", NULL, kt_cmd_hbreak, "hbreak LOCATION [if COND]",
+	 "Set a hardware-assisted breakpoint: a debug register, no patch in the code.\n"
+	 "x86-64 has 4 debug registers for breakpoints and watchpoints together.",
+	 true},
+	{"thbreak", NULL, kt_cmd_thbreak, "thbreak LOCATION [if COND]",
+	 "Set a temporary hardware-assisted breakpoint.", true},
+	{"watch", NULL, kt_cmd_watch, "watch VARIABLE | *(TYPE *)ADDRESS [if COND]",
+	 "Stop when a write changes the value (1, 2, 4 or 8 bytes, aligned; a data\n"
+	 "symbol or *POINTER), in every thread.  Shows the old and the new value.",
+	 true},
+	{"rwatch", NULL, kt_cmd_rwatch, "rwatch VARIABLE | *(TYPE *)ADDRESS [if COND]",
+	 "Stop when the value is read.  x86-64 cannot trap reads alone: an access\n"
+	 "that leaves the value unchanged counts as a read, one that changes it does not.",
+	 true},
+	{"awatch", NULL, kt_cmd_awatch, "awatch VARIABLE | *(TYPE *)ADDRESS [if COND]",
+	 "Stop when the value is read or written.", true},
 	{"delete", "d", kt_cmd_delete, "delete [N...]",
 	 "Delete breakpoints N... (all of them without arguments).", false},
 	{"disable", "disa", kt_cmd_disable, "disable [N...]", "Disable breakpoints.", false},
@@ -41,7 +57,7 @@ const struct kt_cmd kt_commands[] = {
 	 "Run until the current function returns; print the returned value.", true},
 	{"backtrace", "bt where", kt_cmd_backtrace, "backtrace [all] [N]",
 	 "Show the stack of the current thread (\"all\": of every thread).", true},
-	{"thread", "t", kt_cmd_thread, "thread [N]",
+	{"thread", "t th", kt_cmd_thread, "thread [N]",
 	 "Select thread N, or show the current thread.", true},
 	{"print", "p inspect", kt_cmd_print, "print[/FMT] EXPR",
 	 "Evaluate EXPR and print it (FMT: x d u o t c a z).", false},
@@ -55,7 +71,7 @@ const struct kt_cmd kt_commands[] = {
 	 "Disassemble the function around LOCATION (default: the current pc).", true},
 	{"handle", NULL, kt_cmd_handle, "handle SIGNAL [no]stop [no]pass [no]print",
 	 "Set what kitrace does when the program receives SIGNAL.", false},
-	{"info", "i inf", kt_cmd_info, "info breakpoints|registers|threads|sharedlibrary|signals|jit",
+	{"info", "i inf", kt_cmd_info, "info breakpoints|registers|threads|sharedlibrary|signals|jit|debug-registers",
 	 "Show things about the program being debugged.", false},
 	{"detach", NULL, kt_cmd_detach, "detach",
 	 "Remove every breakpoint and let the process run free.", true},
@@ -238,6 +254,7 @@ kt_cmd_info(struct kt_cli *c, const char *args)
 		{"sharedlibrary", kt_cmd_info_sharedlibrary, true},
 		{"signals", kt_cmd_info_signals, false},
 		{"jit", kt_cmd_info_jit, true},
+		{"debug-registers", kt_cmd_info_debug_registers, true},
 		{"handle", kt_cmd_info_signals, false},
 	};
 	size_t n = strcspn(args, " \t");

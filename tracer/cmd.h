@@ -57,6 +57,16 @@ void kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop);
  * may delete the breakpoint); true if one of them was "continue".
  */
 bool kt_cli_bp_commands(struct kt_cli *c, const struct kt_stop *stop);
+/* Split "LOCATION if COND" at a standalone "if": LOC gets the location
+ * (truncated to LEN), *COND the text after "if" or NULL. */
+void kt_split_if(const char *args, char *loc, size_t len, const char **cond);
+/* Parse a condition; on a syntax error say where, as GDB does. */
+kt_status kt_parse_cond(struct kt_cli *c, const char *text, struct kt_expr **out);
+/* Arm the hardware point BP just enabled; disable it again if it cannot be. */
+kt_status kt_hw_enable(struct kt_cli *c, struct kt_bp *bp);
+/* "hw watchpoint", "breakpoint", ... as "info breakpoints" names BP's type. */
+const char *kt_bp_type_name(const struct kt_bp *bp);
+
 /* Print an error in GDB's style to the session's error stream. */
 void kt_cli_error(struct kt_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -70,6 +80,12 @@ kt_status kt_cmd_condition(struct kt_cli *c, const char *args);
 kt_status kt_cmd_ignore(struct kt_cli *c, const char *args);
 kt_status kt_cmd_commands(struct kt_cli *c, const char *args);
 kt_status kt_cmd_info_breakpoints(struct kt_cli *c, const char *args);
+kt_status kt_cmd_hbreak(struct kt_cli *c, const char *args);
+kt_status kt_cmd_thbreak(struct kt_cli *c, const char *args);
+kt_status kt_cmd_watch(struct kt_cli *c, const char *args);
+kt_status kt_cmd_rwatch(struct kt_cli *c, const char *args);
+kt_status kt_cmd_awatch(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_debug_registers(struct kt_cli *c, const char *args);
 
 kt_status kt_cmd_continue(struct kt_cli *c, const char *args);
 kt_status kt_cmd_stepi(struct kt_cli *c, const char *args);

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "eval.h"
 #include "format.h"
+#include "hw.h"
 #include "jit.h"
 #include "location.h"
 #include "modules.h"
@@ -28,9 +29,8 @@ via(struct kt_session *s)
 	return t ? t->tid : 0;
 }
 
-/* Split "LOCATION if COND" at a standalone "if". */
-static void
-split_if(const char *args, char *loc, size_t len, const char **cond)
+void
+kt_split_if(const char *args, char *loc, size_t len, const char **cond)
 {
 	const char *p = args;
 
@@ -53,8 +53,8 @@ split_if(const char *args, char *loc, size_t len, const char **cond)
 	loc[n] = '\0';
 }
 
-static kt_status
-parse_cond(struct kt_cli *c, const char *text, struct kt_expr **out)
+kt_status
+kt_parse_cond(struct kt_cli *c, const char *text, struct kt_expr **out)
 {
 	struct kt_expr_err err = {0};
 	kt_status st = kt_expr_parse(text, out, &err);
@@ -75,7 +75,7 @@ set_break(struct kt_cli *c, const char *args, enum kt_bp_type type)
 	size_t n = 0;
 	kt_status st;
 
-	split_if(args, loc, sizeof(loc), &cond_text);
+	kt_split_if(args, loc, sizeof(loc), &cond_text);
 	if (!loc[0]) {
 		/* No location: the current pc, as GDB does. */
 		if (!s->cur || kt_thread_regs(s, s->cur) != KT_OK) {
@@ -84,7 +84,7 @@ set_break(struct kt_cli *c, const char *args, enum kt_bp_type type)
 		}
 		snprintf(loc, sizeof(loc), "*0x%" PRIx64, kt_regs_pc(s->arch, &s->cur->regs));
 	}
-	if (cond_text && (!*cond_text || parse_cond(c, cond_text, &cond) != KT_OK)) {
+	if (cond_text && (!*cond_text || kt_parse_cond(c, cond_text, &cond) != KT_OK)) {
 		if (!*cond_text)
 			kt_cli_error(c, "Argument required (boolean expression after \"if\").");
 		return KT_ERR_SYNTAX;
@@ -163,7 +163,10 @@ remove_bp(struct kt_session *s, struct kt_bp *bp)
 	for (size_t i = 0; i < bp->naddrs; i++)
 		if (bp->enabled)
 			kt_patch_put(s, v, bp->addrs[i]);
+	bool hw = kt_bp_is_hw(bp) && bp->enabled;
 	kt_bp_delete(&s->bps, bp->num);
+	if (hw)
+		kt_hw_update(s, NULL);
 }
 
 typedef kt_status (*bp_fn)(struct kt_cli *c, struct kt_bp *bp);
@@ -228,6 +231,8 @@ do_disable(struct kt_cli *c, struct kt_bp *bp)
 	for (size_t i = 0; i < bp->naddrs; i++)
 		kt_patch_put(c->s, v, bp->addrs[i]);
 	bp->enabled = false;
+	if (kt_bp_is_hw(bp))
+		kt_hw_update(c->s, NULL);
 	return KT_OK;
 }
 
@@ -241,6 +246,8 @@ do_enable(struct kt_cli *c, struct kt_bp *bp)
 	for (size_t i = 0; i < bp->naddrs; i++)
 		kt_patch_get(c->s, v, bp->addrs[i]);
 	bp->enabled = true;
+	if (kt_bp_is_hw(bp))
+		return kt_hw_enable(c, bp);
 	return KT_OK;
 }
 
@@ -297,7 +304,7 @@ kt_cmd_condition(struct kt_cli *c, const char *args)
 
 	if (!bp)
 		return KT_ERR_NOTFOUND;
-	if (*rest && parse_cond(c, rest, &cond) != KT_OK)
+	if (*rest && kt_parse_cond(c, rest, &cond) != KT_OK)
 		return KT_ERR_SYNTAX;
 	kt_bp_set_cond(bp, rest, cond);
 	if (!*rest)
@@ -367,10 +374,18 @@ kt_cmd_info_breakpoints(struct kt_cli *c, const char *args)
 	fputs("Num     Type           Disp Enb Address            What\n", f);
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
-		const char *disp = bp->type == KT_BP_TBREAK ? "del " : "keep";
-		fprintf(f, "%-7d %-14s %s %-3s ", bp->num, "breakpoint", disp,
+		const char *disp = kt_bp_is_temp(bp) ? "del " : "keep";
+		fprintf(f, "%-7d %-14s %s %-3s ", bp->num, kt_bp_type_name(bp), disp,
 			bp->enabled ? "y" : "n");
-		if (bp->naddrs == 0) {
+		if (kt_bp_is_watch(bp)) {
+			fprintf(f, "%-18s %s\n", "", bp->spec);
+		} else if (bp->naddrs == 0 && kt_bp_is_hw(bp)) {
+			struct kt_symbol_info sym;
+			char name[256];
+			kt_symbolize(s, bp->hw_addr, &sym);
+			fprintf(f, "0x%016" PRIx64 " %s\n", bp->hw_addr,
+				kt_fmt_sym(&sym, bp->hw_addr, name, sizeof(name)));
+		} else if (bp->naddrs == 0) {
 			fprintf(f, "%-18s %s\n", "<PENDING>", bp->spec);
 		} else {
 			struct kt_symbol_info sym;

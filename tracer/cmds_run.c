@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "eval.h"
 #include "format.h"
+#include "hw.h"
 #include "patch.h"
 #include "report.h"
 #include "run.h"
@@ -53,12 +54,15 @@ delete_tbreak(struct kt_cli *c, int num)
 	struct kt_bp *bp = kt_bp_find(&c->s->bps, num);
 	struct kt_thread *t = kt_run_any_stopped(c->s);
 
-	if (!bp || bp->type != KT_BP_TBREAK)
+	if (!bp || !kt_bp_is_temp(bp))
 		return;
 	for (size_t i = 0; i < bp->naddrs; i++)
 		if (bp->enabled)
 			kt_patch_put(c->s, t ? t->tid : 0, bp->addrs[i]);
+	bool hw = kt_bp_is_hw(bp);
 	kt_bp_delete(&c->s->bps, num);
+	if (hw)
+		kt_hw_update(c->s, NULL);
 }
 
 void

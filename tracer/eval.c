@@ -84,8 +84,11 @@ symbol(void *c, const char *name, size_t len, uint64_t *addr)
 	memcpy(buf, name, len);
 	buf[len] = '\0';
 	size_t n = kt_lookup_function(x->s, buf, &v);
-	if (n == 0)
-		return KT_ERR_NOTFOUND;
+	if (n == 0) {
+		uint64_t size;
+		/* A data symbol: &counter, as "watch" users write it. */
+		return kt_lookup_data(x->s, buf, addr, &size) ? KT_OK : KT_ERR_NOTFOUND;
+	}
 	*addr = v[0];
 	free(v);
 	return KT_OK;

@@ -3,6 +3,7 @@
  * format.c - text rendering of frames, stops and code (see format.h).
  */
 #include "format.h"
+#include "hw.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -102,6 +103,27 @@ print_where(struct kt_session *s, FILE *f, uint64_t addr)
 	}
 }
 
+/* GDB's report of a watchpoint hit, then the values. */
+static void
+print_watch(FILE *f, const struct kt_thread *t, const struct kt_bp *bp)
+{
+	static const char *const what[] = {
+		[KT_BP_WATCH] = "Hardware watchpoint",
+		[KT_BP_RWATCH] = "Hardware read watchpoint",
+		[KT_BP_AWATCH] = "Hardware access (read/write) watchpoint",
+	};
+	char a[32], b[32];
+
+	fprintf(f, "Thread %d hit %s %d: %s\n\n", t ? t->num : 0, what[bp->type], bp->num,
+		bp->spec);
+	if (bp->hw_changed)
+		fprintf(f, "Old value = %s\nNew value = %s\n",
+			kt_hw_fmt_value(bp, bp->hw_prev, a, sizeof(a)),
+			kt_hw_fmt_value(bp, bp->hw_old, b, sizeof(b)));
+	else
+		fprintf(f, "Value = %s\n", kt_hw_fmt_value(bp, bp->hw_old, a, sizeof(a)));
+}
+
 void
 kt_print_stop(struct kt_session *s, FILE *f, const struct kt_stop *st)
 {
@@ -110,8 +132,14 @@ kt_print_stop(struct kt_session *s, FILE *f, const struct kt_stop *st)
 	switch (st->kind) {
 	case KT_STOP_BREAKPOINT: {
 		const struct kt_bp *bp = kt_bp_find(&s->bps, st->bp_num);
+		if (bp && kt_bp_is_watch(bp)) {
+			print_watch(f, t, bp);
+			print_where(s, f, st->addr);
+			fputc('\n', f);
+			break;
+		}
 		fprintf(f, "Thread %d hit %s %d, ", t ? t->num : 0,
-			bp && bp->type == KT_BP_TBREAK ? "Temporary breakpoint" : "Breakpoint",
+			bp && kt_bp_is_temp(bp) ? "Temporary breakpoint" : "Breakpoint",
 			st->bp_num);
 		print_where(s, f, st->addr);
 		fputc('\n', f);

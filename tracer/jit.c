@@ -261,7 +261,7 @@ wanted(struct kt_session *s, const struct kt_jreg_change *c)
 {
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
-		if (bp->enabled && kt_location_is_function(bp->spec) &&
+		if (bp->enabled && !kt_bp_is_hw(bp) && kt_location_is_function(bp->spec) &&
 		    strlen(bp->spec) == c->name_len && memcmp(bp->spec, c->name, c->name_len) == 0)
 			return true;
 	}
@@ -284,7 +284,7 @@ plant_instance(struct kt_session *s, struct jit_reg *r, const struct kt_jreg_cha
 		return; /* retracted meanwhile */
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
-		if (!bp->enabled || !kt_location_is_function(bp->spec) ||
+		if (!bp->enabled || kt_bp_is_hw(bp) || !kt_location_is_function(bp->spec) ||
 		    strlen(bp->spec) != c->name_len || memcmp(bp->spec, c->name, c->name_len) != 0)
 			continue;
 		uint8_t code[32];
@@ -506,7 +506,7 @@ kt_jit_update_filter(struct kt_session *s, pid_t via)
 		struct kt_bp *bp = s->bps.v[i];
 		/* Every function name, resolved or not: a JIT may publish another
 		 * function of that name at any time. */
-		if (bp->enabled && kt_location_is_function(bp->spec))
+		if (bp->enabled && !kt_bp_is_hw(bp) && kt_location_is_function(bp->spec))
 			names[n++] = bp->spec;
 	}
 	for (size_t i = 0; i < j->n; i++) {

@@ -40,6 +40,7 @@ module_free(struct kt_module *m)
 	free(m->path);
 	free(m->syms);
 	free(m->strs);
+	free(m->data_name);
 	free(m);
 }
 
@@ -469,10 +470,42 @@ kt_module_dwarf(struct kt_session *s, struct kt_module *m)
 uint64_t
 kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *name)
 {
-	uint64_t found = 0;
+	return kt_module_data_symbol_size(s, m, name, NULL);
+}
+
+bool
+kt_lookup_data(struct kt_session *s, const char *name, uint64_t *addr, uint64_t *size)
+{
+	struct kt_modules *ms = s->mods;
+
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		struct kt_module *m = ms->v[i];
+		if (!m->is_main)
+			continue;
+		if ((*addr = kt_module_data_symbol_size(s, m, name, size)) != 0)
+			return true;
+	}
+	for (size_t i = 0; ms && i < ms->n; i++) {
+		struct kt_module *m = ms->v[i];
+		if (!m->is_main && m->exec && (*addr = kt_module_data_symbol_size(s, m, name, size)))
+			return true;
+	}
+	return false;
+}
+
+uint64_t
+kt_module_data_symbol_size(struct kt_session *s, struct kt_module *m, const char *name,
+			   uint64_t *size)
+{
+	uint64_t found = 0, found_size = 0;
 
 	if (m->path[0] != '/')
 		return 0;
+	if (m->data_name && strcmp(m->data_name, name) == 0) {
+		if (size && m->data_addr)
+			*size = m->data_size;
+		return m->data_addr;
+	}
 	kt_module_load(s, m); /* for the bias */
 	int fd = open_module(s, m);
 	if (fd < 0)
@@ -495,6 +528,7 @@ kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *nam
 			const char *n = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (n && strcmp(n, name) == 0) {
 				found = sym.st_value + m->bias;
+				found_size = sym.st_size;
 				break;
 			}
 		}
@@ -502,6 +536,13 @@ kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *nam
 	if (elf)
 		elf_end(elf);
 	close(fd);
+	free(m->data_name);
+	if ((m->data_name = strdup(name)) != NULL) {
+		m->data_addr = found;
+		m->data_size = found_size;
+	}
+	if (size && found)
+		*size = found_size;
 	return found;
 }
 

@@ -64,6 +64,8 @@ struct kt_module {
 	struct kt_sym *syms;
 	size_t nsyms;
 	char *strs;       /* string pool the names point into */
+	char *data_name;  /* the last data symbol looked up (a condition may */
+	uint64_t data_addr, data_size; /* name one at every hit), 0: none */
 };
 
 struct kt_modules {
@@ -113,6 +115,15 @@ struct kt_dwarf *kt_module_dwarf(struct kt_session *s, struct kt_module *m);
 
 /* Runtime address of data symbol NAME (STT_OBJECT) in M, or 0. */
 uint64_t kt_module_data_symbol(struct kt_session *s, struct kt_module *m, const char *name);
+
+/* As above, and the symbol's size in *SIZE (may be NULL) when found. */
+uint64_t kt_module_data_symbol_size(struct kt_session *s, struct kt_module *m, const char *name,
+				    uint64_t *size);
+/*
+ * Data symbol NAME (STT_OBJECT) of the executable, else of another mapped
+ * module: its runtime address and size.  False if none has it.
+ */
+bool kt_lookup_data(struct kt_session *s, const char *name, uint64_t *addr, uint64_t *size);
 
 /* The e_machine of the ELF file at PATH, or 0. */
 unsigned kt_elf_machine(const char *path);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "arch.h"
 #include "status.h"
 
 /* One waitpid result. */
@@ -78,6 +79,18 @@ struct kt_os_ops {
 	 * SIGINT, SIGTERM or SIGHUP (returns that signal, taken).  -1 on
 	 * error.  For the prompt, so Ctrl-C there is seen at once. */
 	int (*wait_input)(struct kt_os *os, int fd);
+	/*
+	 * Hardware debug registers of stopped thread TID (struct kt_hw_regs,
+	 * arch.h).  hw_slots fills n[] with the slots per bank the kernel
+	 * offers (KT_ERR_UNSUPPORTED where there are none); hw_get reads them
+	 * back, hw_set writes every slot below n[] (a disabled slot is free);
+	 * hw_status gives the x86-64 DR6 of the last debug trap (0 on hosts
+	 * without one).  Any of them may be NULL in a fake.
+	 */
+	kt_status (*hw_slots)(struct kt_os *os, pid_t tid, unsigned n[2]);
+	kt_status (*hw_get)(struct kt_os *os, pid_t tid, struct kt_hw_regs *r);
+	kt_status (*hw_set)(struct kt_os *os, pid_t tid, const struct kt_hw_regs *r);
+	kt_status (*hw_status)(struct kt_os *os, pid_t tid, uint64_t *status);
 };
 
 struct kt_os {

@@ -304,7 +304,181 @@ lx_wait_input(struct kt_os *os, int fd)
 	}
 }
 
+/*
+ * Debug registers.  x86-64: DR0..DR3, DR6 and DR7 through PEEKUSER and
+ * POKEUSER in struct user; DR7 is cleared first so that no slot is ever
+ * armed with a stale address or length.  AArch64: one regset per bank,
+ * struct user_hwdebug_state, slot count in the low byte of dbg_info.
+ */
+#if defined(__x86_64__)
+#include <stddef.h>
+#include <sys/user.h>
+#define DR_OFF(i) (offsetof(struct user, u_debugreg) + (i) * sizeof(long))
+
+static kt_status
+lx_hw_slots(struct kt_os *os, pid_t tid, unsigned n[2])
+{
+	(void)os;
+	(void)tid;
+	n[0] = 4;
+	n[1] = 0;
+	return KT_OK;
+}
+
+static kt_status
+lx_hw_get(struct kt_os *os, pid_t tid, struct kt_hw_regs *r)
+{
+	(void)os;
+	memset(r, 0, sizeof(*r));
+	r->n[0] = 4;
+	for (int i = 0; i < 8; i++) {
+		if (i == 4 || i == 5)
+			continue;
+		errno = 0;
+		long v = ptrace(PTRACE_PEEKUSER, tid, (void *)DR_OFF(i), NULL);
+		if (v == -1 && errno)
+			return kt_status_from_errno(errno);
+		if (i < 4)
+			r->addr[0][i] = (uint64_t)v;
+		else if (i == 7)
+			r->dr7 = (uint64_t)v;
+	}
+	return KT_OK;
+}
+
+static kt_status
+lx_hw_set(struct kt_os *os, pid_t tid, const struct kt_hw_regs *r)
+{
+	kt_status st;
+
+	(void)os;
+	if ((st = ptrace_status(ptrace(PTRACE_POKEUSER, tid, (void *)DR_OFF(7), NULL))) != KT_OK)
+		return st;
+	for (int i = 0; i < 4; i++) {
+		/* Free slots get address 0: nothing of ours is left behind. */
+		st = ptrace_status(ptrace(PTRACE_POKEUSER, tid, (void *)DR_OFF(i),
+					  (void *)(uintptr_t)(r->dr7 & (3ull << (2 * i))
+								  ? r->addr[0][i]
+								  : 0)));
+		if (st != KT_OK)
+			return st;
+	}
+	if (!r->dr7)
+		return KT_OK;
+	return ptrace_status(
+		ptrace(PTRACE_POKEUSER, tid, (void *)DR_OFF(7), (void *)(uintptr_t)r->dr7));
+}
+
+static kt_status
+lx_hw_status(struct kt_os *os, pid_t tid, uint64_t *status)
+{
+	(void)os;
+	errno = 0;
+	long v = ptrace(PTRACE_PEEKUSER, tid, (void *)DR_OFF(6), NULL);
+	if (v == -1 && errno)
+		return kt_status_from_errno(errno);
+	*status = (uint64_t)v;
+	/* Clear it, as the hardware never does. */
+	ptrace(PTRACE_POKEUSER, tid, (void *)DR_OFF(6), NULL);
+	return KT_OK;
+}
+#elif defined(__aarch64__)
+#include <asm/ptrace.h>
+#include <stddef.h>
+
+static const int hw_regset[2] = {NT_ARM_HW_BREAK, NT_ARM_HW_WATCH};
+
+static kt_status
+hw_read_bank(pid_t tid, int bank, struct user_hwdebug_state *d)
+{
+	struct iovec iov = {d, sizeof(*d)};
+
+	memset(d, 0, sizeof(*d));
+	return ptrace_status(ptrace(PTRACE_GETREGSET, tid, (void *)(long)hw_regset[bank], &iov));
+}
+
+static kt_status
+lx_hw_slots(struct kt_os *os, pid_t tid, unsigned n[2])
+{
+	struct user_hwdebug_state d;
+	kt_status st;
+
+	(void)os;
+	for (int b = 0; b < 2; b++) {
+		if ((st = hw_read_bank(tid, b, &d)) != KT_OK)
+			return st;
+		n[b] = d.dbg_info & 0xff;
+		if (n[b] > KT_HW_MAX)
+			n[b] = KT_HW_MAX;
+	}
+	return KT_OK;
+}
+
+static kt_status
+lx_hw_get(struct kt_os *os, pid_t tid, struct kt_hw_regs *r)
+{
+	struct user_hwdebug_state d;
+	kt_status st;
+
+	(void)os;
+	memset(r, 0, sizeof(*r));
+	for (int b = 0; b < 2; b++) {
+		if ((st = hw_read_bank(tid, b, &d)) != KT_OK)
+			return st;
+		r->n[b] = d.dbg_info & 0xff;
+		if (r->n[b] > KT_HW_MAX)
+			r->n[b] = KT_HW_MAX;
+		for (unsigned i = 0; i < r->n[b]; i++) {
+			r->addr[b][i] = d.dbg_regs[i].addr;
+			r->ctrl[b][i] = d.dbg_regs[i].ctrl;
+		}
+	}
+	return KT_OK;
+}
+
+static kt_status
+lx_hw_set(struct kt_os *os, pid_t tid, const struct kt_hw_regs *r)
+{
+	struct user_hwdebug_state d;
+	kt_status st;
+
+	(void)os;
+	for (int b = 0; b < 2; b++) {
+		unsigned n = r->n[b] < KT_HW_MAX ? r->n[b] : KT_HW_MAX;
+		if (n == 0)
+			continue;
+		memset(&d, 0, sizeof(d));
+		for (unsigned i = 0; i < n; i++) {
+			d.dbg_regs[i].addr = r->addr[b][i];
+			d.dbg_regs[i].ctrl = r->ctrl[b][i];
+		}
+		struct iovec iov = {&d, offsetof(struct user_hwdebug_state, dbg_regs) +
+					       n * sizeof(d.dbg_regs[0])};
+		st = ptrace_status(
+			ptrace(PTRACE_SETREGSET, tid, (void *)(long)hw_regset[b], &iov));
+		if (st != KT_OK)
+			return st;
+	}
+	return KT_OK;
+}
+
+static kt_status
+lx_hw_status(struct kt_os *os, pid_t tid, uint64_t *status)
+{
+	(void)os;
+	(void)tid;
+	*status = 0;
+	return KT_OK;
+}
+#endif
+
 static const struct kt_os_ops linux_ops = {
+#if defined(__x86_64__) || defined(__aarch64__)
+	.hw_slots = lx_hw_slots,
+	.hw_get = lx_hw_get,
+	.hw_set = lx_hw_set,
+	.hw_status = lx_hw_status,
+#endif
 	.child_prepare = lx_child_prepare,
 	.flush_signals = lx_flush_signals,
 	.wait = lx_wait,

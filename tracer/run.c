@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "expr.h"
+#include "hw.h"
 #include "jit.h"
 #include "eval.h"
 #include "location.h"
@@ -154,6 +155,16 @@ kt_run_cont_thread(struct kt_session *s, struct kt_thread *t)
 {
 	int sig = t->pending_sig;
 
+	kt_hw_sync_thread(s, t);
+	kt_hw_resume_here(s, t);
+	if (t->hw_step) {
+		/* Stopped on a hardware breakpoint that fires before the
+		 * instruction (AArch64): execute it with the slot disabled. */
+		if (kt_hw_step_past(s, t) != KT_OK || s->exited || t->exited)
+			return;
+		if (!sig)
+			sig = t->pending_sig;
+	}
 	t->pending_sig = 0;
 	t->regs_valid = false;
 	t->cancelled_hit = false;
@@ -223,6 +234,7 @@ handle_exec(struct kt_session *s, struct kt_thread *t)
 	}
 	kt_patches_forget(s);
 	kt_stepper_forget(s);
+	kt_hw_exec(s);
 	kt_os_linux_forget(s->os, s->pid);
 	kt_jit_free(s);
 	kt_perfmap_free(s);
@@ -235,9 +247,8 @@ handle_exec(struct kt_session *s, struct kt_thread *t)
 	kt_run_setup(s);
 }
 
-/* Evaluate BP's condition for thread T; errors stop (as GDB does). */
-static bool
-condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp)
+bool
+kt_run_condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp)
 {
 	struct kt_value v;
 	struct kt_expr_err err;
@@ -289,7 +300,7 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 			continue;
 		if (s->collecting)
 			break; /* the hit is cancelled: it happens again later */
-		if (kt_bp_hit(bp, condition_true(s, t, bp)) == KT_HIT_STOP) {
+		if (kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP) {
 			if (!surface || stop->kind != KT_STOP_BREAKPOINT) {
 				if (!first)
 					first = bp->num;
@@ -495,6 +506,10 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 		if (!s->collecting)
 			kt_run_cont_thread(s, t);
 		return false;
+	case KT_TRAP_HW:
+		if (s->arch->hw_decode)
+			return kt_hw_hit(s, t, &in, stop);
+		break;
 	default:
 		break;
 	}
@@ -619,7 +634,11 @@ take_pending(struct kt_session *s, struct kt_stop *stop)
 		memset(stop, 0, sizeof(*stop));
 		stop->thread = t;
 		stop->addr = t->stop_pc;
-		if (t->pending_sig || t->pending_si.si_signo) {
+		if (t->pending_bp) {
+			stop->kind = KT_STOP_BREAKPOINT;
+			stop->bp_num = t->pending_bp;
+			t->pending_bp = 0;
+		} else if (t->pending_sig || t->pending_si.si_signo) {
 			stop->kind = KT_STOP_SIGNAL;
 			stop->signo = t->pending_si.si_signo;
 			stop->si = t->pending_si;
@@ -871,6 +890,7 @@ kt_run_detach(struct kt_session *s)
 		kt_stepper_release_all(s);
 		kt_patches_lift_all(s, via->tid);
 	}
+	kt_hw_release_all(s);
 	for (size_t i = 0; i < s->nthreads; i++) {
 		struct kt_thread *t = s->threads[i];
 		if (!t->exited)
@@ -907,7 +927,7 @@ kt_run_resolve_pending(struct kt_session *s, pid_t via)
 {
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
-		if (bp->naddrs > 0)
+		if (bp->naddrs > 0 || kt_bp_is_hw(bp))
 			continue;
 		uint64_t *addrs = NULL;
 		size_t n = kt_location_resolve_quiet(s, bp->spec, &addrs);

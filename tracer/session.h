@@ -57,6 +57,10 @@ struct kt_thread {
 	uint64_t disp_addr;       /* KT_TASK_DISPLACED: the original address */
 	uint64_t slot;            /* its scratch slot, 0 if none yet */
 	struct kt_regs disp_regs; /* KT_TASK_DISPLACED: registers at the hit */
+	unsigned hw_gen;          /* s->hw_gen its debug registers hold (hw.c) */
+	int hw_step;              /* slot id + 1 of a hardware breakpoint to step
+	                             past before resuming (AArch64), 0 none */
+	int pending_bp;           /* pending_report is this hw point's stop */
 	struct kt_regs regs;
 };
 
@@ -138,6 +142,9 @@ struct kt_session {
 	struct kt_perfmap *perfmap; /* /tmp/perf-PID.map (perfmap.c) */
 	struct kt_value_history *history;
 	int frame;                 /* selected frame of cur */
+	struct kt_hw_regs hw;      /* debug registers every thread should hold */
+	unsigned hw_gen;           /* bumped at each change of hw (hw.c) */
+	bool hw_any;               /* some slot of hw is armed */
 
 	/* Event loop state (run.c). */
 	bool collecting;           /* stopping every thread: hold, do not surface */

@@ -2,6 +2,7 @@
 /*
  * stepper.c - stepping threads over our patches (see stepper.h).
  */
+#include "hw.h"
 #include "stepper.h"
 
 #include <stdlib.h>
@@ -158,6 +159,13 @@ single_step(struct kt_session *s, struct kt_thread *t, struct kt_patch *p, int *
 	return st;
 }
 
+kt_status
+kt_stepper_step_plain(struct kt_session *s, struct kt_thread *t, int *sig, siginfo_t *si,
+		      bool *gone)
+{
+	return single_step(s, t, NULL, sig, si, gone);
+}
+
 /*
  * A single-stepped "pushf" pushed the trap flag the step set; clear it in
  * the pushed word, or the program's later popf turns single-stepping on
@@ -200,6 +208,12 @@ kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 	if (!sig && kt_thread_regs(s, t) == KT_OK &&
 	    kt_stepper_is_patch(s, kt_regs_pc(s->arch, &t->regs)))
 		t->cancelled_hit = true;
+	struct kt_stop held;
+	if (!sig && kt_thread_regs(s, t) == KT_OK && kt_hw_after_step(s, t, &held)) {
+		/* A watchpoint fired on the stepped instruction: show it next. */
+		t->pending_report = true;
+		t->pending_bp = held.bp_num;
+	}
 	if (sig) {
 		/* The stepped instruction faulted: report as if it ran natively. */
 		const struct kt_sig_policy *pol = kt_signal_policy(s, sig);
@@ -323,6 +337,23 @@ kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop
 	memset(stop, 0, sizeof(*stop));
 	if ((st = kt_thread_regs(s, t)) != KT_OK)
 		return st;
+	kt_hw_resume_here(s, t);
+	if (t->hw_step) {
+		/* On a hardware breakpoint (AArch64): the step is the step past it. */
+		if ((st = kt_hw_step_past(s, t)) != KT_OK)
+			return st;
+		if (s->exited || t->exited) {
+			stop->kind = KT_STOP_EXITED;
+			return KT_OK;
+		}
+		t->regs_valid = false;
+		if ((st = kt_thread_regs(s, t)) != KT_OK)
+			return st;
+		stop->kind = KT_STOP_STEP;
+		stop->thread = t;
+		stop->addr = t->stop_pc = kt_regs_pc(s->arch, &t->regs);
+		return KT_OK;
+	}
 	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
 	struct kt_patch *p = kt_patch_find(s, pc);
 	if (p && !p->planted)
@@ -360,7 +391,20 @@ kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop
 	stop->thread = t;
 	stop->addr = kt_regs_pc(s->arch, &t->regs);
 	t->stop_pc = stop->addr;
-	if (sig == SIGTRAP) {
+	if (sig == SIGTRAP && si.si_code == TRAP_HWBKPT && s->hw_any) {
+		/* A debug register fired before the step completed (AArch64). */
+		struct kt_trap_in in = {.signo = sig,
+					.si_code = si.si_code,
+					.fault_addr = (uint64_t)(uintptr_t)si.si_addr,
+					.pc = stop->addr};
+		if (!kt_hw_hit_stepping(s, t, &in, stop)) {
+			memset(stop, 0, sizeof(*stop));
+			stop->kind = s->exited ? KT_STOP_EXITED : KT_STOP_STEP;
+			stop->thread = s->exited ? NULL : t;
+		}
+		if (stop->thread && kt_thread_regs(s, t) == KT_OK)
+			t->stop_pc = stop->addr = kt_regs_pc(s->arch, &t->regs);
+	} else if (sig == SIGTRAP) {
 		stop->kind = KT_STOP_DEBUGTRAP;
 		stop->trap_what = "int3";
 		stop->addr -= 1;
@@ -370,7 +414,7 @@ kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop
 		stop->kind = KT_STOP_SIGNAL;
 		stop->signo = sig;
 		stop->si = si;
-	} else {
+	} else if (!kt_hw_after_step(s, t, stop)) {
 		stop->kind = KT_STOP_STEP;
 	}
 	return KT_OK;

@@ -34,6 +34,13 @@ bool kt_stepper_can_displace(struct kt_session *s, struct kt_patch *p);
 kt_status kt_stepper_step_over(struct kt_session *s, struct kt_thread *t, struct kt_patch *p);
 /* In-line step over P for T; every other thread must be stopped.  T stays stopped. */
 kt_status kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p);
+/*
+ * Single-step T (stopped) once, over whatever is at its pc, every other
+ * thread as it is.  On return T is stopped, or gone (*gone).  A signal that
+ * is not the step's trap is returned in *sig with *si.
+ */
+kt_status kt_stepper_step_plain(struct kt_session *s, struct kt_thread *t, int *sig,
+				siginfo_t *si, bool *gone);
 /* The user's stepi: one instruction of T, others stay stopped. */
 kt_status kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop);
 /*

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "step.h"
+#include "hw.h"
 
 #ifndef EM_AARCH64
 #define EM_AARCH64 183
@@ -586,4 +587,10 @@ const struct kt_arch kt_arch_aarch64 = {
 	.ool_enter = a64_ool_enter,
 	.ool_leave = a64_ool_leave,
 	.class_name = a64_class_name,
+	.hw_check = a64_hw_check,
+	.hw_encode = a64_hw_encode,
+	.hw_decode = a64_hw_decode,
+	.hw_disable = a64_hw_disable,
+	.hw_stops_before = true,
+	.hw_read_is_rw = false,
 };

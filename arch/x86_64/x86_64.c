@@ -16,9 +16,13 @@
 #include <sys/user.h>
 
 #include "step.h"
+#include "hw.h"
 
 
 #define W(f) ((uint16_t)(offsetof(struct user_regs_struct, f) / 8))
+
+/* hw.c names eflags by its word index. */
+_Static_assert(W(eflags) == 18, "eflags is word 18 of struct user_regs_struct");
 
 #define R64(n, f, dw, fl) {n, W(f), 64, 0, dw, fl}
 #define R32(n, f) {n, W(f), 32, 0, -1, 0}
@@ -409,4 +413,11 @@ const struct kt_arch kt_arch_x86_64 = {
 	.ool_enter = x86_64_ool_enter,
 	.ool_leave = x86_64_ool_leave,
 	.class_name = x86_64_class_name,
+	.hw_check = x86_64_hw_check,
+	.hw_encode = x86_64_hw_encode,
+	.hw_decode = x86_64_hw_decode,
+	.hw_disable = x86_64_hw_disable,
+	.hw_stops_before = false,
+	.hw_skip_exec = x86_64_hw_skip_exec,
+	.hw_read_is_rw = true,
 };

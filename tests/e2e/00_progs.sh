@@ -141,4 +141,21 @@ for mode in alarm first; do
 	[ "$(cat "$T/out")" = "sigcrash: start" ] || fail "sigcrash $mode: output"
 done
 
+# watched: each mode prints its end state
+[ -x "$PROGS/watched" ] || fail "$PROGS/watched not built (make progs)"
+prog watched
+expect_status 0
+expect_out_contains "watched: counter=5 seen=30 ticks=3"
+prog watched thread
+expect_out_contains "watched: shared=9"
+prog watched jit
+expect_out_contains "watched: jit_target=42"
+prog watched exec
+expect_out_contains "watched: counter=5 seen=30 ticks=3"
+prog watched loop 7
+expect_out_contains "watched: counter=7"
+prog watched hold 0.1
+expect_status 0
+expect_out_contains "watched: held"
+
 echo "all programs behave"

@@ -210,6 +210,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	printf("sleeper: %ld threads up\n", nthreads + 1);
+	fflush(stdout);
 	tick_loop(NULL);
 	for (long t = 0; t < nthreads; t++)
 		pthread_join(threads[t], NULL);

@@ -6,7 +6,7 @@
 need_kitrace
 
 spawn sleeper "$PROGS/sleeper" 8 3
-wait_for_line "$T/sleeper.out" '^sleeper: pid' 10
+wait_for_line "$T/sleeper.out" '^sleeper: 4 threads up' 10
 pid=$PID
 
 kt attach --batch -ex 'info threads' -ex 'bt' -ex 'break tick' -ex continue -ex bt \

@@ -39,6 +39,23 @@ const struct kt_cmd kt_commands[] = {
 	 "Like stepi, but a call is executed to its return.", true},
 	{"finish", "fin", kt_cmd_finish, "finish",
 	 "Run until the current function returns; print the returned value.", true},
+	{"step", "s", kt_cmd_step, "step [N]",
+	 "Run to the start of another source line, entering functions that have line\n"
+	 "information (calls into code without lines run to their return); N times.\n"
+	 "Only the current thread single-steps; a call stepped over runs every thread.",
+	 true},
+	{"next", "n", kt_cmd_next, "next [N]",
+	 "Like step, but calls run to their return at full speed; N times.", true},
+	{"until", "u", kt_cmd_until, "until [LOCATION]",
+	 "Like next, but a jump back (a loop) does not stop.  With LOCATION: run until\n"
+	 "it is reached or the current function returns.",
+	 true},
+	{"advance", NULL, kt_cmd_advance, "advance LOCATION",
+	 "Run until LOCATION is reached or the current function returns.", true},
+	{"list", "l", kt_cmd_list, "list [LINE | FILE:LINE | FUNCTION | *ADDRESS]",
+	 "Show ten source lines around the location (default: the last stop);\n"
+	 "\"list\" again shows the next ten.",
+	 false},
 	{"backtrace", "bt where", kt_cmd_backtrace, "backtrace [all] [N]",
 	 "Show the stack of the current thread (\"all\": of every thread).", true},
 	{"thread", "t", kt_cmd_thread, "thread [N]",

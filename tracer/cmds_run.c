@@ -16,6 +16,7 @@
 #include "report.h"
 #include "run.h"
 #include "signals.h"
+#include "source.h"
 #include "unwind.h"
 
 /* The program ended: remember kitrace's exit status for it; JSON report. */
@@ -114,6 +115,13 @@ kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop)
 	default:
 		kt_print_stop(s, s->out, stop);
 		break;
+	}
+	/* "list" without arguments centres on the stop. */
+	if (stop->thread && !stop->thread->exited && kt_thread_regs(s, stop->thread) == KT_OK) {
+		struct kt_symbol_info si;
+		kt_symbolize(s, kt_regs_pc(s->arch, &stop->thread->regs), &si);
+		if (si.file && si.line > 0)
+			kt_list_reset(c, si.file, si.line);
 	}
 	fflush(s->out);
 }
@@ -260,6 +268,12 @@ kt_cmd_finish(struct kt_cli *c, const char *args)
 		return st;
 	}
 	kt_cli_stop(c, &stop);
+	if (stop.kind == KT_STOP_STEP && stop.thread && kt_thread_regs(s, stop.thread) == KT_OK) {
+		struct kt_symbol_info si;
+		kt_symbolize(s, kt_regs_pc(s->arch, &stop.thread->regs), &si);
+		if (si.file && si.line > 0)
+			kt_source_print_stop_line(s->out, si.file, si.line);
+	}
 	if (stop.finish_value && stop.thread && kt_thread_regs(s, stop.thread) == KT_OK) {
 		struct kt_value v = {.bits = stop.thread->regs.w[s->arch->reg_ret],
 				     .size = 8, .is_signed = true};

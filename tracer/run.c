@@ -281,6 +281,11 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 		stop->kind = KT_STOP_STEP;
 		stop->finish_value = true;
 	}
+	for (size_t i = 0; s->finish.active && t->tid == s->finish.tid && i < s->finish.nat; i++)
+		if (addr == s->finish.at[i] && !surface) {
+			surface = true;
+			stop->kind = KT_STOP_STEP;
+		}
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
 		if (!bp->enabled || !kt_bp_has_addr(bp, addr))
@@ -783,19 +788,39 @@ kt_status
 kt_run_finish(struct kt_session *s, struct kt_thread *t, uint64_t ret_addr, uint64_t caller_sp,
 	      struct kt_stop *stop)
 {
-	kt_status st = kt_patch_get(s, t->tid, ret_addr);
+	return kt_run_until(s, t, NULL, 0, ret_addr, caller_sp, stop);
+}
 
-	if (st != KT_OK)
+kt_status
+kt_run_until(struct kt_session *s, struct kt_thread *t, const uint64_t *at, size_t nat,
+	     uint64_t ret_addr, uint64_t caller_sp, struct kt_stop *stop)
+{
+	kt_status st = KT_OK;
+	size_t planted = 0;
+
+	if (ret_addr && (st = kt_patch_get(s, t->tid, ret_addr)) != KT_OK)
 		return st;
-	s->finish.active = true;
-	s->finish.tid = t->tid;
-	s->finish.ret_addr = ret_addr;
-	s->finish.sp = caller_sp;
-	st = kt_run_continue(s, stop);
+	while (planted < nat && (st = kt_patch_get(s, t->tid, at[planted])) == KT_OK)
+		planted++;
+	if (st == KT_OK) {
+		s->finish.active = true;
+		s->finish.tid = t->tid;
+		s->finish.ret_addr = ret_addr;
+		s->finish.sp = caller_sp;
+		s->finish.at = at;
+		s->finish.nat = nat;
+		st = kt_run_continue(s, stop);
+	}
 	s->finish.active = false;
+	s->finish.at = NULL;
+	s->finish.nat = 0;
 	struct kt_thread *via = kt_run_any_stopped(s);
-	if (!s->exited)
-		kt_patch_put(s, via ? via->tid : 0, ret_addr);
+	if (!s->exited) {
+		for (size_t i = 0; i < planted; i++)
+			kt_patch_put(s, via ? via->tid : 0, at[i]);
+		if (ret_addr)
+			kt_patch_put(s, via ? via->tid : 0, ret_addr);
+	}
 	return st;
 }
 

@@ -147,7 +147,7 @@ $(BUILD)/progs/lines: inferior/progs/lines/other.c inferior/progs/lines/other.h 
 	$(BUILD)/progs/libnolines.so
 $(BUILD)/progs/lines: PROG_LIBS := -lnolines
 $(BUILD)/progs/libnolines.so: PROG_OPT := -g0
-$(BUILD)/progs/inlined: PROG_OPT := -O2
+$(BUILD)/progs/inline_o2: PROG_OPT := -O2
 $(BUILD)/progs/%: inferior/progs/%.S
 	@mkdir -p $(@D)
 	$(CC) -g -o $@ $<

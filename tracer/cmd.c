@@ -58,6 +58,15 @@ const struct kt_cmd kt_commands[] = {
 	 false},
 	{"backtrace", "bt where", kt_cmd_backtrace, "backtrace [all] [N]",
 	 "Show the stack of the current thread (\"all\": of every thread).", true},
+	{"frame", "f", kt_cmd_frame, "frame [N]",
+	 "Select frame N of the current thread (inlined calls count as frames) and show\n"
+	 "it; without N, show the selected frame.  Registers in expressions and\n"
+	 "\"info registers\" then read that frame's.",
+	 true},
+	{"up", NULL, kt_cmd_up, "up [N]", "Select the frame N (default 1) levels up (a caller).",
+	 true},
+	{"down", "do", kt_cmd_down, "down [N]",
+	 "Select the frame N (default 1) levels down (a callee).", true},
 	{"thread", "t", kt_cmd_thread, "thread [N]",
 	 "Select thread N, or show the current thread.", true},
 	{"print", "p inspect", kt_cmd_print, "print[/FMT] EXPR",
@@ -72,7 +81,8 @@ const struct kt_cmd kt_commands[] = {
 	 "Disassemble the function around LOCATION (default: the current pc).", true},
 	{"handle", NULL, kt_cmd_handle, "handle SIGNAL [no]stop [no]pass [no]print",
 	 "Set what kitrace does when the program receives SIGNAL.", false},
-	{"info", "i inf", kt_cmd_info, "info breakpoints|registers|threads|sharedlibrary|signals|jit",
+	{"info", "i inf", kt_cmd_info,
+	 "info breakpoints|registers|threads|sharedlibrary|signals|jit|frame",
 	 "Show things about the program being debugged.", false},
 	{"detach", NULL, kt_cmd_detach, "detach",
 	 "Remove every breakpoint and let the process run free.", true},
@@ -255,6 +265,7 @@ kt_cmd_info(struct kt_cli *c, const char *args)
 		{"sharedlibrary", kt_cmd_info_sharedlibrary, true},
 		{"signals", kt_cmd_info_signals, false},
 		{"jit", kt_cmd_info_jit, true},
+		{"frame", kt_cmd_info_frame, true},
 		{"handle", kt_cmd_info_signals, false},
 	};
 	size_t n = strcspn(args, " \t");

@@ -86,6 +86,10 @@ kt_status kt_cmd_next(struct kt_cli *c, const char *args);
 kt_status kt_cmd_until(struct kt_cli *c, const char *args);
 kt_status kt_cmd_advance(struct kt_cli *c, const char *args);
 kt_status kt_cmd_list(struct kt_cli *c, const char *args);
+kt_status kt_cmd_frame(struct kt_cli *c, const char *args);
+kt_status kt_cmd_up(struct kt_cli *c, const char *args);
+kt_status kt_cmd_down(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_frame(struct kt_cli *c, const char *args);
 /* Show a stop of step/next/until/advance/finish with its source line; the
  * function too when NEW_FRAME.  Stops other than KT_STOP_STEP, and code
  * without lines, are shown by kt_cli_stop(). */

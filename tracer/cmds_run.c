@@ -17,7 +17,7 @@
 #include "run.h"
 #include "signals.h"
 #include "source.h"
-#include "unwind.h"
+#include "frames.h"
 
 /* The program ended: remember kitrace's exit status for it; JSON report. */
 static void
@@ -68,6 +68,7 @@ kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop)
 	struct kt_session *s = c->s;
 
 	c->last = *stop;
+	s->frame = 0;
 	switch (stop->kind) {
 	case KT_STOP_EXITED:
 	case KT_STOP_KILLED:
@@ -249,20 +250,27 @@ kt_status
 kt_cmd_finish(struct kt_cli *c, const char *args)
 {
 	struct kt_session *s = c->s;
-	struct kt_frame fr[2];
+	struct kt_frame *fr;
 	struct kt_stop stop;
 	char name[256];
 
-	if (!s->cur)
+	if (!s->cur || !(fr = calloc(KT_MAX_FRAMES, sizeof(*fr))))
 		return KT_ERR_STATE;
-	size_t n = kt_unwind(s, s->cur, fr, 2);
-	if (n < 2) {
+	/* Out of the selected frame: its caller is the next physical frame
+	 * (the calls inlined into one share its pc and sp). */
+	size_t n = kt_frames(s, s->cur, fr, KT_MAX_FRAMES), sel = (size_t)s->frame, up = sel + 1;
+	while (up < n && fr[up].pc == fr[sel].pc && fr[up].sp == fr[sel].sp)
+		up++;
+	if (sel >= n || up >= n) {
+		free(fr);
 		kt_cli_error(c, "\"finish\" not meaningful in the outermost frame.");
 		return KT_ERR_STATE;
 	}
-	fprintf(s->out, "Run till exit from #0  0x%016" PRIx64 " in %s\n", fr[0].pc,
-		kt_fmt_sym(&fr[0].sym, fr[0].pc, name, sizeof(name)));
-	kt_status st = kt_run_finish(s, s->cur, fr[1].pc, fr[1].sp, &stop);
+	fprintf(s->out, "Run till exit from #%zu  0x%016" PRIx64 " in %s\n", sel, fr[sel].pc,
+		kt_fmt_sym(&fr[sel].sym, fr[sel].pc, name, sizeof(name)));
+	uint64_t ret = fr[up].pc, caller_sp = fr[up].sp;
+	free(fr);
+	kt_status st = kt_run_finish(s, s->cur, ret, caller_sp, &stop);
 	if (st != KT_OK) {
 		kt_cli_error(c, "cannot finish: %s", kt_strerror(st));
 		return st;

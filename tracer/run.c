@@ -751,6 +751,7 @@ kt_run_continue(struct kt_session *s, struct kt_stop *stop)
 {
 	if (!s->pid || s->exited)
 		return KT_ERR_STATE;
+	s->frame = 0; /* conditions read the hitting thread's own registers */
 	if (take_pending(s, stop)) {
 		s->cur = stop->thread;
 		return KT_OK;
@@ -764,6 +765,7 @@ kt_run_continue(struct kt_session *s, struct kt_stop *stop)
 kt_status
 kt_run_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop)
 {
+	s->frame = 0;
 	return kt_stepper_stepi(s, t, stop);
 }
 

@@ -7,6 +7,7 @@
 #ifndef KT_UNWIND_H
 #define KT_UNWIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,9 @@ struct kt_frame {
 	struct kt_dwarf_regs regs; /* what is known of its registers (DWARF numbers) */
 	struct kt_symbol_info sym;
 	const char *unwind; /* how this frame was found: "regs", "cfi",
-	                       "registry" (the JIT rule), "fp" */
+	                       "registry" (the JIT rule), "fp"; "inlined" (frames.c) */
+	bool inlined;    /* an inlined call (frames.c): pc, sp and regs are its
+	                    function's physical frame's */
 };
 
 /* Unwind thread T (stopped) into FRAMES; returns the number of frames. */

@@ -134,12 +134,12 @@ done
 kill -KILL "$PID"
 reap "$PID"
 
-# lines (two files and libnolines.so), inlined (-O2): what they compute
+# lines (two files and libnolines.so), inline_o2 (-O2): what they compute
 prog lines
 expect_status 0
 expect_out_contains "9 10 6 6 12"
-prog inlined 5
+prog inline_o2 5
 expect_status 0
-expect_out_contains "inlined: 30"
+expect_out_contains "inline_o2: 30"
 
 echo "all programs behave"

@@ -203,7 +203,9 @@ START_TEST(test_lookup_ambiguous_unknown)
 	expect_none("co", true);  /* condition commands continue */
 	expect_none("con", true); /* condition continue */
 	expect_none("ste", true); /* step stepi */
-	expect("f", "finish");	  /* "fg" is an alias: not a prefix candidate */
+	expect("f", "frame");	  /* an alias; "fi" is finish's prefix */
+	expect("fi", "finish");
+	expect("do", "down");
 }
 END_TEST
 

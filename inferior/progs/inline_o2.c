@@ -1,21 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inlined - built at -O2 (Makefile), so that add_scaled() and scale() are
+ * inline_o2 - built at -O2 (Makefile), so that add_scaled() and scale() are
  * inlined into main and DWARF describes them as inlined subroutines.
  * main loops argv[1] (default 5) times over an opaque volatile counter;
  * the innermost inlined code calls the out-of-line, non-inlinable
  * sink(), where a breakpoint stops with the inlined frames above it.
- * Prints "inlined: SUM" (for 5: "inlined: 30").
+ * Prints "inline_o2: SUM" (for 5: "inline_o2: 30").  With a second
+ * argument, sink() stores through NULL: SIGSEGV with the inlined frames
+ * above it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 volatile int counter;
+int *volatile target = (int *)&counter;
 
 __attribute__((noinline)) void
 sink(int v)
 {
-	counter += v; /* L_SINK */
+	*target += v; /* L_SINK */
 }
 
 static inline __attribute__((always_inline)) int
@@ -37,8 +40,11 @@ main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 5;
 	int acc = 0;
 
+	if (argc > 2)
+		target = NULL; /* "inline_o2 N crash": SIGSEGV in sink */
+
 	for (int i = 0; i < n; i++)
 		acc = add_scaled(acc, i); /* L_MAIN_CALL */
-	printf("inlined: %d\n", acc + counter);
+	printf("inline_o2: %d\n", acc + counter);
 	return 0;
 }

@@ -144,8 +144,8 @@ $(BUILD)/progs/%: inferior/progs/%.c $(PLAIN_KITJIT)
 # A program of two files (its others in inferior/progs/NAME/) that links a
 # library built without debug information; one program built at -O2.
 $(BUILD)/progs/lines: inferior/progs/lines/other.c inferior/progs/lines/other.h \
-	$(BUILD)/progs/libnolines.so
-$(BUILD)/progs/lines: PROG_LIBS := -lnolines
+	$(BUILD)/progs/libnolines.so $(BUILD)/progs/libplug.so
+$(BUILD)/progs/lines: PROG_LIBS := -lnolines -l:libplug.so -Wl,-z,now
 $(BUILD)/progs/libnolines.so: PROG_OPT := -g0
 $(BUILD)/progs/inline_o2: PROG_OPT := -O2
 $(BUILD)/progs/%: inferior/progs/%.S

@@ -91,6 +91,34 @@ step_out(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop, bool *
 	return KT_OK;
 }
 
+/*
+ * T is at the entry of code without lines that a call reached: follow a
+ * trampoline (a PLT stub: jumps only, the stack pointer as at entry) for
+ * at most MAX_TRAMPOLINE instructions to code with lines.  *FOUND says T
+ * got there.  A lazy binding's resolver pushes: the walk ends there.
+ */
+#define MAX_TRAMPOLINE 16
+static kt_status
+through_trampoline(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop, bool *found)
+{
+	uint64_t pc, sp, entry_sp;
+	struct kt_symbol_info si;
+	kt_status st = pc_sp(s, t, &pc, &entry_sp);
+
+	*found = false;
+	for (int i = 0; st == KT_OK && i < MAX_TRAMPOLINE; i++) {
+		if ((st = kt_run_stepi(s, t, stop)) != KT_OK || stop->kind != KT_STOP_STEP ||
+		    (st = pc_sp(s, t, &pc, &sp)) != KT_OK || sp != entry_sp)
+			break;
+		kt_symbolize(s, pc, &si);
+		if (has_lines(&si)) {
+			*found = true;
+			break;
+		}
+	}
+	return st;
+}
+
 /* True if the step must end with STOP as it is (not a plain step). */
 static bool
 ended(const struct kt_stop *stop, struct kt_thread *t)
@@ -144,7 +172,18 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 				if ((st = pc_sp(s, t, &pc, &sp)) != KT_OK)
 					return st;
 				kt_symbolize(s, pc, &si);
-				enter = pc == ret || has_lines(&si);
+				if (pc != ret && !has_lines(&si)) {
+					bool found;
+					st = through_trampoline(s, t, stop, &found);
+					if (st != KT_OK || ended(stop, t))
+						return st;
+					if ((st = pc_sp(s, t, &pc, &sp)) != KT_OK)
+						return st;
+					kt_symbolize(s, pc, &si);
+					if (!found && pc == ret && sp >= call_sp)
+						enter = true; /* it returned already */
+				}
+				enter = enter || pc == ret || has_lines(&si);
 				if (pc != ret && enter) {
 					/* Into a function with lines: step its prologue line. */
 					from = (struct kt_step_line){si.file, si.line, 0};

@@ -3,9 +3,10 @@
  * lines - source-level stepping over two files (this one and
  * lines/other.c, linked into one program).  main computes square(N)
  * (N = argv[1], default 3), other_add(square, 1) in the other file,
- * fact(N) recursively, the sum 0+1+2+3 in a loop, and nolines_twice(6) in
- * libnolines.so (no line information there); then prints "S T F SUM A": for N = 3,
- * "9 10 6 6 12".  tests/e2e/24_step.sh finds lines by the marker comments
+ * fact(N) recursively, the sum 0+1+2+3 in a loop, nolines_twice(6) in
+ * libnolines.so (no line information there) and plug_fn(3) in libplug.so
+ * (with lines; bound at load time, -z now, so its PLT stub jumps straight
+ * there); then prints "S T F SUM A P": for N = 3, "9 10 6 6 12 21".  tests/e2e/24_step.sh finds lines by the marker comments
  * (L_...), so keep one statement per marked line.
  */
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "lines/other.h"
 
 int nolines_twice(int v); /* libnolines.so, built without line information */
+int plug_fn(int x);       /* libplug.so, with lines, called through the PLT */
 
 static int
 fact(int n)
@@ -41,6 +43,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < 4; i++)            /* L_LOOP */
 		sum += i;                      /* L_BODY */
 	int a = nolines_twice(6);              /* L_LIBC */
-	printf("%d %d %d %d %d\n", s, t, f, sum, a); /* L_PRINT */
+	int p = plug_fn(3);                    /* L_PLUG */
+	printf("%d %d %d %d %d %d\n", s, t, f, sum, a, p); /* L_PRINT */
 	return 0;
 }

@@ -3,7 +3,8 @@
 # next, step into a function in another file and back out to the middle of
 # the caller's line, step over a library without line information, next
 # over a recursive call, finish printing values out of recursion, until in
-# a loop, advance and until LOCATION.
+# a loop, advance and until LOCATION; step into a shared library's function
+# through its PLT stub; list.
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
 P=$PROGS/lines
@@ -23,7 +24,7 @@ line_shown() { grep -qP "^$1\t.*/\* $2 \*/" "$T/err"; }
 kt launch --batch -ex "break $SRC:$(L L_SQUARE)" -ex continue -ex next -ex step -ex next \
 	-ex step -ex step -ex next -- "$P"
 expect_status 0
-expect_out_contains "9 10 6 6 12"
+expect_out_contains "9 10 6 6 12 21"
 line_shown "$(L L_OTHER)" L_OTHER || fail "next did not reach L_OTHER"
 O=inferior/progs/lines/other.c
 grep -qE "^other_add \(\.\.\.\) at .*lines/other\.c:$(L L_OTHER_BODY $O)$" "$T/err" ||
@@ -34,11 +35,15 @@ grep -qE "^0x[0-9a-f]+ in main \(\.\.\.\) at .*lines\.c:$(L L_OTHER)$" "$T/err" 
 	fail "step out of other_add did not stop mid-line in main"
 line_shown "$(L L_FACT)" L_FACT || fail "next after returning"
 
-# step into a library without line information steps over it.
-kt launch --batch -ex "break $SRC:$(L L_LIBC)" -ex continue -ex step -- "$P"
+# step into a library without line information steps over it; into one
+# with lines through its PLT stub, it enters the function.
+kt launch --batch -ex "break $SRC:$(L L_LIBC)" -ex continue -ex step -ex step -ex next -- "$P"
 expect_status 0
-line_shown "$(L L_PRINT)" L_PRINT || fail "step did not step over nolines_twice"
+line_shown "$(L L_PLUG)" L_PLUG || fail "step did not step over nolines_twice"
 expect_err_not_contains "nolines_twice"
+grep -qE "^plug_fn \(\.\.\.\) at .*inferior/progs/libplug\.c:[0-9]+$" "$T/err" ||
+	fail "step did not enter plug_fn through the PLT"
+grep -qP "^[0-9]+\t\treturn x \* 7;$" "$T/err" || fail "no line of libplug.c"
 
 # Recursion: in fact(1), finish prints each value on the way out; next
 # over the recursive call from fact(3) runs it at full speed (the

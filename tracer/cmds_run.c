@@ -258,9 +258,17 @@ kt_cmd_finish(struct kt_cli *c, const char *args)
 		return KT_ERR_STATE;
 	/* Out of the selected frame: its caller is the next physical frame
 	 * (the calls inlined into one share its pc and sp). */
-	size_t n = kt_frames(s, s->cur, fr, KT_MAX_FRAMES), sel = (size_t)s->frame, up = sel + 1;
-	while (up < n && fr[up].pc == fr[sel].pc && fr[up].sp == fr[sel].sp)
-		up++;
+	size_t sel = (size_t)s->frame, up, n;
+	/* Unwind no deeper than the caller: each frame costs (symbols, DWARF). */
+	for (size_t want = sel + 2;; want += KT_DWARF_MAX_INLINE + 1) {
+		if (want > KT_MAX_FRAMES)
+			want = KT_MAX_FRAMES;
+		n = kt_frames(s, s->cur, fr, want);
+		for (up = sel + 1; up < n && fr[up].pc == fr[sel].pc && fr[up].sp == fr[sel].sp;)
+			up++;
+		if (up < n || n < want || want == KT_MAX_FRAMES)
+			break;
+	}
 	if (sel >= n || up >= n) {
 		free(fr);
 		kt_cli_error(c, "\"finish\" not meaningful in the outermost frame.");

@@ -119,6 +119,37 @@ through_trampoline(struct kt_session *s, struct kt_thread *t, struct kt_stop *st
 	return st;
 }
 
+/*
+ * The instructions one step has decoded, by address: a line loop executes
+ * the same few again and again, so each is read from the process once.
+ */
+#define INSN_CACHE 64
+struct insn_cache {
+	uint64_t addr[INSN_CACHE]; /* 0: empty */
+	uint8_t len[INSN_CACHE];
+	bool call[INSN_CACHE];
+};
+
+/* Is the instruction at PC a call?  *LEN its length (0 if unreadable). */
+static bool
+is_call_at(struct kt_session *s, struct insn_cache *ic, uint64_t pc, size_t *len)
+{
+	size_t k = (size_t)(pc ^ (pc >> 6)) % INSN_CACHE, got = 0;
+	uint8_t code[KT_INSN_MAX];
+
+	if (ic->addr[k] == pc && pc) {
+		*len = ic->len[k];
+		return ic->call[k];
+	}
+	kt_mem_read(s, pc, code, sizeof(code), &got);
+	bool call = got && s->arch->is_call(code, got, pc);
+	*len = call ? s->arch->insn_length(code, got, pc) : 0;
+	ic->addr[k] = pc;
+	ic->len[k] = (uint8_t)*len;
+	ic->call[k] = call;
+	return call;
+}
+
 /* True if the step must end with STOP as it is (not a plain step). */
 static bool
 ended(const struct kt_stop *stop, struct kt_thread *t)
@@ -157,14 +188,14 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 		return step_out(s, t, stop, new_frame);
 	struct kt_step_line from = {si.file, si.line, mode == KT_STEP_UNTIL ? pc : 0};
 	uint64_t fstart = si.start, cfa = frame_cfa(s, t);
+	struct insn_cache ic;
+	memset(&ic, 0, sizeof(ic));
 	for (;;) {
-		uint8_t code[KT_INSN_MAX];
-		size_t got = 0;
+		size_t len;
 		if (interrupted(s, t, stop))
 			return KT_OK;
-		kt_mem_read(s, pc, code, sizeof(code), &got);
-		if (got && s->arch->is_call(code, got, pc)) {
-			uint64_t ret = pc + s->arch->insn_length(code, got, pc), call_sp = sp;
+		if (is_call_at(s, &ic, pc, &len)) {
+			uint64_t ret = pc + len, call_sp = sp;
 			bool enter = false;
 			if (mode == KT_STEP_INTO) {
 				if ((st = kt_run_stepi(s, t, stop)) != KT_OK || ended(stop, t))

@@ -9,6 +9,7 @@
 need_kitrace
 P=$PROGS/lines
 SRC=inferior/progs/lines.c
+H='0x[0-9a-f]+'
 # Line numbers from the marker comments, so editing lines.c keeps this honest.
 L() {
 	local f=${2:-$SRC} n
@@ -116,3 +117,17 @@ expect_status 0
 grep -qE "^g \(\.\.\.\) at .*gone\.c:3$" "$T/err" || fail "step into g without its source"
 grep -qP "^3\tin .*/gone/gone\.c$" "$T/err" || fail "no 'in FILE' line for a missing source"
 grep -qE "gone/gone\.c: No such file or directory" "$T/err" || fail "list of a missing file"
+
+# Breakpoints on the way: next over square() stops at the breakpoint in it
+# (the callee runs at full speed, so it is hit); next goes on from there,
+# stepping the thread over the patch it stands on; a breakpoint on the line
+# a next reaches shows that line.
+kt launch --batch -ex "break $SRC:$(L L_SQUARE)" -ex 'break square' -ex continue -ex next \
+	-ex next -ex "break $SRC:$(L L_OTHER)" -ex next -ex next -ex next -ex next -ex 'info breakpoints' \
+	-- "$P"
+expect_status 0
+grep -qE "^Thread 1 hit Breakpoint 2, $H in square\+[0-9]+ .*lines\.c:[0-9]+$" "$T/err" ||
+	fail "next over square did not stop at its breakpoint"
+line_shown "$(L L_SQ_BODY)" L_SQ_BODY || fail "next from the breakpoint in square"
+line_shown "$(L L_OTHER)" L_OTHER || fail "next onto a line with a breakpoint"
+grep -qE "^3 +breakpoint +keep y +$H main\+[0-9]+ \(lines\)$" "$T/err" || fail "breakpoint 3 listed"

@@ -28,6 +28,39 @@ inline_chain(struct kt_session *s, const struct kt_frame *f, uint64_t addr,
 }
 
 size_t
+kt_frames_inline(const struct kt_frame *p, const struct kt_dwarf_loc *loc, struct kt_frame *out,
+		 size_t max)
+{
+	size_t n = 0;
+	int ni = loc ? loc->ninlined : 0;
+
+	if (ni < 0 || ni > KT_DWARF_MAX_INLINE)
+		ni = 0;
+	for (int k = 0; k < ni && n < max; k++) {
+		struct kt_frame *f = &out[n++];
+		*f = *p;
+		f->inlined = true;
+		f->unwind = "inlined";
+		f->sym.function = loc->inlined[k];
+		f->sym.offset = 0;
+		f->sym.size = 0;
+		f->sym.source = "dwarf";
+		f->sym.file = k == 0 ? loc->file : loc->inl_call_file[k - 1];
+		f->sym.line = k == 0 ? loc->line : loc->inl_call_line[k - 1];
+	}
+	if (n < max) {
+		/* The function itself, at the line that holds the inlined call. */
+		out[n] = *p;
+		if (ni > 0) {
+			out[n].sym.file = loc->inl_call_file[ni - 1];
+			out[n].sym.line = loc->inl_call_line[ni - 1];
+		}
+		n++;
+	}
+	return n;
+}
+
+size_t
 kt_frames(struct kt_session *s, struct kt_thread *t, struct kt_frame *out, size_t max)
 {
 	struct kt_frame *phys = calloc(max ? max : 1, sizeof(*phys));
@@ -40,29 +73,8 @@ kt_frames(struct kt_session *s, struct kt_thread *t, struct kt_frame *out, size_
 		struct kt_dwarf_loc loc;
 		const struct kt_frame *p = &phys[i];
 		/* A caller's pc is a return address: look inside the call. */
-		if (!inline_chain(s, p, i == 0 ? p->pc : p->pc - 1, &loc)) {
-			out[n++] = *p;
-			continue;
-		}
-		for (int k = 0; k < loc.ninlined && n < max; k++) {
-			struct kt_frame *f = &out[n++];
-			*f = *p;
-			f->inlined = true;
-			f->unwind = "inlined";
-			f->sym.function = loc.inlined[k];
-			f->sym.offset = 0;
-			f->sym.size = 0;
-			f->sym.source = "dwarf";
-			f->sym.file = k == 0 ? loc.file : loc.inl_call_file[k - 1];
-			f->sym.line = k == 0 ? loc.line : loc.inl_call_line[k - 1];
-		}
-		if (n < max) {
-			/* The function itself, at the line that holds the inlined call. */
-			out[n] = *p;
-			out[n].sym.file = loc.inl_call_file[loc.ninlined - 1];
-			out[n].sym.line = loc.inl_call_line[loc.ninlined - 1];
-			n++;
-		}
+		bool inl = inline_chain(s, p, i == 0 ? p->pc : p->pc - 1, &loc);
+		n += kt_frames_inline(p, inl ? &loc : NULL, out + n, max - n);
 	}
 	free(phys);
 	return n;

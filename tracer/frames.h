@@ -20,6 +20,15 @@
 size_t kt_frames(struct kt_session *s, struct kt_thread *t, struct kt_frame *out, size_t max);
 
 /*
+ * The frames one physical frame P stands for, into OUT (at most MAX):
+ * LOC's inlined calls innermost first (LOC NULL or without inlined calls:
+ * P alone), then P at the line of the outermost inlined call.  Returns
+ * the count.  Pure: kt_frames() uses it for every frame.
+ */
+size_t kt_frames_inline(const struct kt_frame *p, const struct kt_dwarf_loc *loc,
+			struct kt_frame *out, size_t max);
+
+/*
  * The registers of frame N of T (as kt_frames numbers them): *REGS is a
  * copy of T's with what frame N's unwinding recovered written in (pc, sp,
  * fp at least; callee-saved registers with CFI); bit i of *KNOWN says

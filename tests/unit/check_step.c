@@ -2,7 +2,8 @@
 /*
  * check_step.c - the pure parts of source-level stepping and listing: the
  * line decision after each instruction (step.c), the window "list" shows,
- * and bounded reads of source files (source.c).
+ * bounded reads of source files (source.c), and how one physical frame
+ * becomes its inlined calls' frames (frames.c).
  */
 #include <check.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frames.h"
 #include "source.h"
 #include "step.h"
 
@@ -165,6 +167,76 @@ START_TEST(test_source_refuses)
 }
 END_TEST
 
+static struct kt_frame
+phys_frame(void)
+{
+	struct kt_frame p;
+
+	memset(&p, 0, sizeof(p));
+	p.pc = 0x1234;
+	p.sp = 0x7f00;
+	p.unwind = "cfi";
+	p.sym.function = "main";
+	p.sym.offset = 0x34;
+	p.sym.source = "elf";
+	p.sym.file = "/src/m.c";
+	p.sym.line = 31; /* the row: inside the innermost inlined code */
+	return p;
+}
+
+START_TEST(test_inline_expand)
+{
+	struct kt_frame p = phys_frame(), out[4];
+	struct kt_dwarf_loc loc;
+
+	memset(&loc, 0, sizeof(loc));
+	loc.file = "/src/m.c";
+	loc.line = 31;
+	loc.ninlined = 2;
+	loc.inlined[0] = "scale";      /* called at 24, code of add_scaled */
+	loc.inl_call_file[0] = "/src/m.c";
+	loc.inl_call_line[0] = 24;
+	loc.inlined[1] = "add_scaled"; /* called at 41, code of main */
+	loc.inl_call_file[1] = "/src/m.c";
+	loc.inl_call_line[1] = 41;
+	ck_assert_uint_eq(kt_frames_inline(&p, &loc, out, 4), 3);
+	ck_assert_str_eq(out[0].sym.function, "scale");
+	ck_assert_int_eq(out[0].sym.line, 31);
+	ck_assert(out[0].inlined);
+	ck_assert_str_eq(out[0].unwind, "inlined");
+	ck_assert_str_eq(out[0].sym.source, "dwarf");
+	ck_assert_str_eq(out[1].sym.function, "add_scaled");
+	ck_assert_int_eq(out[1].sym.line, 24);
+	ck_assert(out[1].inlined);
+	ck_assert_str_eq(out[2].sym.function, "main");
+	ck_assert_int_eq(out[2].sym.line, 41);
+	ck_assert(!out[2].inlined);
+	ck_assert_str_eq(out[2].unwind, "cfi");
+	ck_assert_uint_eq(out[2].sym.offset, 0x34);
+	for (int i = 0; i < 3; i++)
+		ck_assert(out[i].pc == 0x1234 && out[i].sp == 0x7f00);
+	/* Room for fewer: the innermost first. */
+	ck_assert_uint_eq(kt_frames_inline(&p, &loc, out, 2), 2);
+	ck_assert_str_eq(out[1].sym.function, "add_scaled");
+}
+END_TEST
+
+START_TEST(test_inline_none)
+{
+	struct kt_frame p = phys_frame(), out[2];
+	struct kt_dwarf_loc loc;
+
+	ck_assert_uint_eq(kt_frames_inline(&p, NULL, out, 2), 1);
+	ck_assert_str_eq(out[0].sym.function, "main");
+	ck_assert_int_eq(out[0].sym.line, 31);
+	ck_assert(!out[0].inlined);
+	memset(&loc, 0, sizeof(loc));
+	loc.ninlined = 99; /* corrupt: no inlined frames, never past the arrays */
+	ck_assert_uint_eq(kt_frames_inline(&p, &loc, out, 2), 1);
+	ck_assert_uint_eq(kt_frames_inline(&p, NULL, out, 0), 0);
+}
+END_TEST
+
 static Suite *
 step_suite(void)
 {
@@ -181,6 +253,8 @@ step_suite(void)
 	tcase_add_test(tc, test_source_lines);
 	tcase_add_test(tc, test_source_long_line);
 	tcase_add_test(tc, test_source_refuses);
+	tcase_add_test(tc, test_inline_expand);
+	tcase_add_test(tc, test_inline_none);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -92,6 +92,9 @@ step_cmd(struct kt_cli *c, const char *args, enum kt_step_mode mode)
 			break;
 	}
 	kt_cli_show_line(c, &stop, new_frame);
+	/* A breakpoint hit on the way runs its commands, as after continue. */
+	if (!c->quit && kt_cli_bp_commands(c, &stop))
+		return kt_cmd_continue(c, "");
 	return KT_OK;
 }
 
@@ -140,6 +143,8 @@ advance_to(struct kt_cli *c, const char *spec, const char *cmd)
 		return st;
 	}
 	kt_cli_show_line(c, &stop, true);
+	if (!c->quit && kt_cli_bp_commands(c, &stop))
+		return kt_cmd_continue(c, "");
 	return KT_OK;
 }
 

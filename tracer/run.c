@@ -250,6 +250,45 @@ condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp)
 	return kt_value_true(&v);
 }
 
+/*
+ * Apply a hit at ADDR by T to every enabled breakpoint there (conditions,
+ * ignore and hit counts); the number of the first that stops, or 0.
+ */
+static int
+bp_stops(struct kt_session *s, struct kt_thread *t, uint64_t addr)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (bp->enabled && kt_bp_has_addr(bp, addr) &&
+		    kt_bp_hit(bp, condition_true(s, t, bp)) == KT_HIT_STOP && !first)
+			first = bp->num;
+	}
+	return first;
+}
+
+bool
+kt_run_step_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_stop *stop)
+{
+	struct kt_patch *p;
+
+	if (!kt_bptab_wants(&s->bps, addr))
+		return false;
+	s->count.hits++;
+	if ((p = kt_patch_find(s, addr)))
+		p->hits++;
+	int num = bp_stops(s, t, addr);
+	if (!num)
+		return false;
+	memset(stop, 0, sizeof(*stop));
+	stop->kind = KT_STOP_BREAKPOINT;
+	stop->thread = t;
+	stop->addr = addr;
+	stop->bp_num = num;
+	return true;
+}
+
 /* Our patch at ADDR was hit by T (pc already moved back to ADDR in t->regs). */
 static bool
 patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_stop *stop)
@@ -286,20 +325,10 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 			surface = true;
 			stop->kind = KT_STOP_STEP;
 		}
-	for (size_t i = 0; i < s->bps.n; i++) {
-		struct kt_bp *bp = s->bps.v[i];
-		if (!bp->enabled || !kt_bp_has_addr(bp, addr))
-			continue;
-		if (s->collecting)
-			break; /* the hit is cancelled: it happens again later */
-		if (kt_bp_hit(bp, condition_true(s, t, bp)) == KT_HIT_STOP) {
-			if (!surface || stop->kind != KT_STOP_BREAKPOINT) {
-				if (!first)
-					first = bp->num;
-				surface = true;
-				stop->kind = KT_STOP_BREAKPOINT;
-			}
-		}
+	/* While collecting, the hit is cancelled: it happens again later. */
+	if (!s->collecting && (first = bp_stops(s, t, addr)) != 0) {
+		surface = true;
+		stop->kind = KT_STOP_BREAKPOINT;
 	}
 	if (surface) {
 		stop->thread = t;

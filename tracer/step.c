@@ -67,6 +67,21 @@ frame_cfa(struct kt_session *s, struct kt_thread *t)
 	return kt_unwind(s, t, fr, 2) == 2 ? fr[1].sp : UINT64_MAX;
 }
 
+/*
+ * One instruction of T.  Arriving on a user breakpoint is a hit, as GDB
+ * counts it: when it stops, STOP is that breakpoint's stop.
+ */
+static kt_status
+step_insn(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop)
+{
+	kt_status st = kt_run_stepi(s, t, stop);
+
+	if (st == KT_OK && stop->kind == KT_STOP_STEP && stop->thread == t &&
+	    kt_thread_regs(s, t) == KT_OK)
+		kt_run_step_hit(s, t, kt_regs_pc(s->arch, &t->regs), stop);
+	return st;
+}
+
 /* Run T out of code without lines until it is back in code with lines. */
 static kt_status
 step_out(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop, bool *new_frame)
@@ -107,7 +122,7 @@ through_trampoline(struct kt_session *s, struct kt_thread *t, struct kt_stop *st
 
 	*found = false;
 	for (int i = 0; st == KT_OK && i < MAX_TRAMPOLINE; i++) {
-		if ((st = kt_run_stepi(s, t, stop)) != KT_OK || stop->kind != KT_STOP_STEP ||
+		if ((st = step_insn(s, t, stop)) != KT_OK || stop->kind != KT_STOP_STEP ||
 		    (st = pc_sp(s, t, &pc, &sp)) != KT_OK || sp != entry_sp)
 			break;
 		kt_symbolize(s, pc, &si);
@@ -198,7 +213,7 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 			uint64_t ret = pc + len, call_sp = sp;
 			bool enter = false;
 			if (mode == KT_STEP_INTO) {
-				if ((st = kt_run_stepi(s, t, stop)) != KT_OK || ended(stop, t))
+				if ((st = step_insn(s, t, stop)) != KT_OK || ended(stop, t))
 					return st;
 				if ((st = pc_sp(s, t, &pc, &sp)) != KT_OK)
 					return st;
@@ -230,7 +245,7 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 				if (st != KT_OK || ended(stop, t))
 					return st;
 			}
-		} else if ((st = kt_run_stepi(s, t, stop)) != KT_OK || ended(stop, t)) {
+		} else if ((st = step_insn(s, t, stop)) != KT_OK || ended(stop, t)) {
 			return st;
 		}
 		if ((st = pc_sp(s, t, &pc, &sp)) != KT_OK)

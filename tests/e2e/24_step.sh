@@ -120,8 +120,8 @@ grep -qE "gone/gone\.c: No such file or directory" "$T/err" || fail "list of a m
 
 # Breakpoints on the way: next over square() stops at the breakpoint in it
 # (the callee runs at full speed, so it is hit); next goes on from there,
-# stepping the thread over the patch it stands on; a breakpoint on the line
-# a next reaches shows that line.
+# stepping the thread over the patch it stands on; a next that arrives on
+# a breakpoint is a hit of it, shown and counted as GDB does.
 kt launch --batch -ex "break $SRC:$(L L_SQUARE)" -ex 'break square' -ex continue -ex next \
 	-ex next -ex "break $SRC:$(L L_OTHER)" -ex next -ex next -ex next -ex next -ex 'info breakpoints' \
 	-- "$P"
@@ -129,5 +129,8 @@ expect_status 0
 grep -qE "^Thread 1 hit Breakpoint 2, $H in square\+[0-9]+ .*lines\.c:[0-9]+$" "$T/err" ||
 	fail "next over square did not stop at its breakpoint"
 line_shown "$(L L_SQ_BODY)" L_SQ_BODY || fail "next from the breakpoint in square"
-line_shown "$(L L_OTHER)" L_OTHER || fail "next onto a line with a breakpoint"
+grep -qE "^Thread 1 hit Breakpoint 3, $H in main\+[0-9]+ \(lines\) at .*lines\.c:$(L L_OTHER)$" \
+	"$T/err" || fail "next onto a line with a breakpoint: not reported as its hit"
 grep -qE "^3 +breakpoint +keep y +$H main\+[0-9]+ \(lines\)$" "$T/err" || fail "breakpoint 3 listed"
+grep -A1 -E "^3 +breakpoint" "$T/err" | grep -q "breakpoint already hit 1 time" ||
+	fail "the hit by next is not counted"

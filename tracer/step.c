@@ -256,7 +256,7 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 			*new_frame = true;
 			return has_lines(&si) ? KT_OK : step_out(s, t, stop, new_frame);
 		}
-		if (si.start != fstart || !si.function) {
+		if (si.start != fstart) {
 			/* Jumped into another function (a tail call). */
 			if (!has_lines(&si))
 				return step_out(s, t, stop, new_frame);

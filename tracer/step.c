@@ -165,6 +165,17 @@ is_call_at(struct kt_session *s, struct insn_cache *ic, uint64_t pc, size_t *len
 	return call;
 }
 
+/* Does the function entered at PC set up a frame first (arch's prologue rule)? */
+static bool
+has_prologue(struct kt_session *s, uint64_t pc)
+{
+	uint8_t code[32];
+	size_t got = 0;
+
+	kt_mem_read(s, pc, code, sizeof(code), &got);
+	return got && s->arch->skip_prologue(code, got, pc) > 0;
+}
+
 /* True if the step must end with STOP as it is (not a plain step). */
 static bool
 ended(const struct kt_stop *stop, struct kt_thread *t)
@@ -231,7 +242,12 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 				}
 				enter = enter || pc == ret || has_lines(&si);
 				if (pc != ret && enter) {
-					/* Into a function with lines: step its prologue line. */
+					/* Into a function with lines: step its prologue
+					 * line, if it has a prologue (optimised code
+					 * often has none: stop at its entry). */
+					*new_frame = true;
+					if (!has_prologue(s, pc))
+						return KT_OK;
 					from = (struct kt_step_line){si.file, si.line, 0};
 					fstart = si.start;
 					cfa = call_sp;

@@ -84,3 +84,10 @@ assert f[1]["unwind"] == "inlined" and f[1]["symbol_source"] == "dwarf", f[1]
 assert (f[1]["line"], f[2]["line"]) == (int(sys.argv[2]), int(sys.argv[3])), f
 assert f[1]["pc"] == f[2]["pc"] == f[3]["pc"], f
 PY
+
+# step at -O2: from the inlined call site into sink, which has no prologue:
+# the step stops at its entry, on its line.
+kt launch --batch -ex "break $I:$(L L_SCALE_CALL $I)" -ex continue -ex step -ex bt -ex kill \
+	-- "$PROGS/inline_o2" 2
+grep -qE "^sink \(\.\.\.\) at .*inline_o2\.c:$(L L_SINK $I)$" "$T/err" || fail "step into sink at -O2"
+grep -qE "^#1  $H in scale .*\[dwarf, inlined\]$" "$T/err" || fail "bt after step into sink"

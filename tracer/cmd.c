@@ -52,9 +52,9 @@ const struct kt_cmd kt_commands[] = {
 	 true},
 	{"advance", NULL, kt_cmd_advance, "advance LOCATION",
 	 "Run until LOCATION is reached or the current function returns.", true},
-	{"list", "l", kt_cmd_list, "list [LINE | FILE:LINE | FUNCTION | *ADDRESS]",
-	 "Show ten source lines around the location (default: the last stop);\n"
-	 "\"list\" again shows the next ten.",
+	{"list", "l", kt_cmd_list, "list [LINE | FILE:LINE | FUNCTION | *ADDRESS | FIRST,LAST]",
+	 "Show ten source lines around the location (default: the last stop), or\n"
+	 "lines FIRST to LAST of the file; \"list\" again shows the next ten.",
 	 false},
 	{"backtrace", "bt where", kt_cmd_backtrace, "backtrace [all] [N]",
 	 "Show the stack of the current thread (\"all\": of every thread).", true},

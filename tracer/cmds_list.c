@@ -106,7 +106,18 @@ kt_cmd_list(struct kt_cli *c, const char *args)
 	int first, last, nlines = 0;
 	char name[512];
 
-	if (*args) {
+	unsigned long a, b;
+	const char *e = kt_parse_uint(args, &a), *e2;
+	if (e && *e == ',' && (e2 = kt_parse_uint(e + 1, &b)) && !*kt_skip_ws(e2)) {
+		/* FIRST,LAST of the file being listed. */
+		if (!c->list_file || a == 0 || b < a || b > 10000000) {
+			kt_cli_error(c, "Bad line range \"%s\".", args);
+			return KT_ERR_SYNTAX;
+		}
+		c->list_first = (int)a;
+		c->list_last = (int)b;
+		c->list_fresh = true;
+	} else if (*args) {
 		char *file;
 		int line;
 		if (!list_target(c, args, &file, &line)) {

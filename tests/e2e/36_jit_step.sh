@@ -71,3 +71,11 @@ shown 11 "		i = i + 1;" || fail "next into the loop body"
 shown 13 "	print(s + i);" || fail "until did not run the loop out"
 grep -qP "^16\t$" "$T/err" && grep -qP "^17\tfn main\(\) \{$" "$T/err" ||
 	fail "list around the stop in the .kit file"
+
+# list FUNCTION finds a JIT function's file through the registry; FIRST,LAST.
+kt launch --batch -ex 'break run' -ex continue -ex 'list twice' -ex 'list 2,3' -ex kill \
+	-- "$DEMO" "$K"
+grep -qP "^1\tfn twice\(x\) \{$" "$T/err" && grep -qP "^10\t\twhile \(i < 3\) \{$" "$T/err" ||
+	fail "list twice"
+[ "$(grep -cP "^2\t\tvar y = x \* 2;$" "$T/err")" = 2 ] || fail "list 2,3"
+[ "$(grep -cP "^4\t}$" "$T/err")" = 1 ] || fail "list 2,3 showed line 4"

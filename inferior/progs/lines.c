@@ -6,8 +6,10 @@
  * fact(N) recursively, the sum 0+1+2+3 in a loop, nolines_twice(6) in
  * libnolines.so (no line information there) and plug_fn(3) in libplug.so
  * (with lines; bound at load time, -z now, so its PLT stub jumps straight
- * there); then prints "S T F SUM A P": for N = 3, "9 10 6 6 12 21".  tests/e2e/24_step.sh finds lines by the marker comments
- * (L_...), so keep one statement per marked line.
+ * there); then prints "S T F SUM A P": for N = 3, "9 10 6 6 12 21".
+ * With a second argument it spins forever on one line instead (L_SPIN).
+ * tests/e2e/24_step.sh finds lines by the marker comments (L_...), so keep
+ * one statement per marked line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,8 @@
 
 int nolines_twice(int v); /* libnolines.so, built without line information */
 int plug_fn(int x);       /* libplug.so, with lines, called through the PLT */
+
+volatile unsigned long spins;
 
 static int
 fact(int n)
@@ -36,6 +40,8 @@ int
 main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 3; /* L_ARGS */
+	if (argc > 2)
+		for (;;) spins++;             /* L_SPIN */
 	int s = square(n);                     /* L_SQUARE */
 	int t = other_add(s, 1);               /* L_OTHER */
 	int f = fact(n);                       /* L_FACT */

@@ -85,9 +85,9 @@ grep -qE "in main \(\.\.\.\) at .*lines\.c:$(L L_SQUARE)$" "$T/err" ||
 	fail "until LOCATION did not stop when square returned"
 
 # step N counts lines; step in code without lines says so.
-kt launch --batch -ex "break $SRC:$(L L_ARGS)" -ex continue -ex 'next 3' -- "$P"
-line_shown "$(L L_FACT)" L_FACT || fail "next 3"
-[ "$(grep -cP "^$(L L_OTHER)\t" "$T/err")" = 0 ] || fail "next 3 showed an intermediate line"
+kt launch --batch -ex "break $SRC:$(L L_SQUARE)" -ex continue -ex 'next 3' -- "$P"
+line_shown "$(L L_SUM)" L_SUM || fail "next 3"
+[ "$(grep -cP "^($(L L_OTHER)|$(L L_FACT))\t" "$T/err")" = 0 ] || fail "next 3 showed an intermediate line"
 kt launch --batch -ex 'break nolines_twice' -ex continue -ex step -- "$P"
 expect_status 0
 expect_err_contains "Single stepping until exit from function nolines_twice,"
@@ -134,3 +134,14 @@ grep -qE "^Thread 1 hit Breakpoint 3, $H in main\+[0-9]+ \(lines\) at .*lines\.c
 grep -qE "^3 +breakpoint +keep y +$H main\+[0-9]+ \(lines\)$" "$T/err" || fail "breakpoint 3 listed"
 grep -A1 -E "^3 +breakpoint" "$T/err" | grep -q "breakpoint already hit 1 time" ||
 	fail "the hit by next is not counted"
+
+# A line that never ends (for (;;) on one line): SIGINT to kitrace
+# interrupts the step; batch mode then leaves with 128+SIGINT.
+spawn spin "$KITRACE" launch --batch -ex "break $SRC:$(L L_SPIN)" -ex continue -ex next -- "$P" 3 spin
+wait_for_line "$T/spin.err" "hit Breakpoint 1, " 10
+sleep 0.5 # the next is under way (or about to be: either way it is interrupted)
+kill -INT "$PID"
+reap "$PID"
+[ "$ST" = 130 ] || { cat "$T/spin.err"; fail "interrupted step: status $ST, want 130"; }
+grep -qE "^Interrupted\. Thread 1 at $H in main\+[0-9]+ \(lines\) at .*lines\.c:$(L L_SPIN)$" \
+	"$T/spin.err" || { cat "$T/spin.err"; fail "step not interrupted on the spinning line"; }

@@ -40,7 +40,7 @@ int
 main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 3; /* L_ARGS */
-	if (argc > 2)
+	if (argc > 2)                          /* L_SPIN_IF */
 		for (;;) spins++;             /* L_SPIN */
 	int s = square(n);                     /* L_SQUARE */
 	int t = other_add(s, 1);               /* L_OTHER */

@@ -303,8 +303,8 @@ kt_step_advance(struct kt_session *s, struct kt_thread *t, const uint64_t *at, s
 	size_t nf = kt_unwind(s, t, fr, 2);
 
 	memset(stop, 0, sizeof(*stop));
-	kt_status st = kt_run_until(s, t, at, n, nf == 2 ? fr[1].pc : 0, nf == 2 ? fr[1].sp : 0,
-				    stop);
+	kt_status st =
+		kt_run_until(s, t, at, n, nf == 2 ? fr[1].pc : 0, nf == 2 ? fr[1].sp : 0, stop);
 	stop->finish_value = false;
 	return st;
 }

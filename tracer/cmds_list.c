@@ -127,8 +127,15 @@ kt_cmd_list(struct kt_cli *c, const char *args)
 		kt_list_reset(c, file, line);
 		free(file);
 	} else if (!c->list_file) {
-		kt_cli_error(c, "No symbol table is loaded.  Stop the program first.");
-		return KT_ERR_STATE;
+		/* Nothing listed or stopped at yet: around main, as GDB does. */
+		char *file;
+		int line;
+		if (!list_target(c, "main", &file, &line)) {
+			kt_cli_error(c, "No line number information available for \"main\".");
+			return KT_ERR_NOTFOUND;
+		}
+		kt_list_reset(c, file, line);
+		free(file);
 	} else if (!c->list_fresh) {
 		c->list_first = c->list_last + 1;
 		c->list_last = c->list_first + KT_LIST_LINES - 1;

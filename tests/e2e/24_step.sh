@@ -147,3 +147,8 @@ reap "$PID"
 [ "$ST" = 130 ] || { cat "$T/spin.err"; fail "interrupted step: status $ST, want 130"; }
 grep -qE "^Interrupted\. Thread 1 at $H in main\+[0-9]+ \(lines\) at .*lines\.c:$(L L_SPIN)$" \
 	"$T/spin.err" || { cat "$T/spin.err"; fail "step not interrupted on the spinning line"; }
+
+# list before any stop: around main.
+kt launch --batch -ex list -ex kill -- "$P"
+grep -qP "^$(grep -n '^main(int argc, char \*\*argv)$' $SRC | cut -d: -f1)\tmain\(int argc" "$T/err" ||
+	fail "list at startup is not around main"

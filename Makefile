@@ -139,13 +139,21 @@ $(PLAIN_KITJIT): $(PLAIN_OBJ)
 	$(AR) rcs $@ $^
 $(BUILD)/progs/%: inferior/progs/%.c $(PLAIN_KITJIT)
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD)/progs -Wl,-rpath,'$$ORIGIN' $(PLAIN_KITJIT) -ldl
+	$(CC) $(PROG_CFLAGS) $(PROG_OPT) -o $@ $(filter %.c,$^) -L$(BUILD)/progs -Wl,-rpath,'$$ORIGIN' \
+		$(PROG_LIBS) $(PLAIN_KITJIT) -ldl
+# A program of two files (its others in inferior/progs/NAME/) that links a
+# library built without debug information; one program built at -O2.
+$(BUILD)/progs/lines: inferior/progs/lines/other.c inferior/progs/lines/other.h \
+	$(BUILD)/progs/libnolines.so $(BUILD)/progs/libplug.so
+$(BUILD)/progs/lines: PROG_LIBS := -lnolines -l:libplug.so -Wl,-z,now
+$(BUILD)/progs/libnolines.so: PROG_OPT := -g0
+$(BUILD)/progs/inline_o2: PROG_OPT := -O2
 $(BUILD)/progs/%: inferior/progs/%.S
 	@mkdir -p $(@D)
 	$(CC) -g -o $@ $<
 $(BUILD)/progs/%.so: inferior/progs/%.c
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+	$(CC) $(PROG_CFLAGS) $(PROG_OPT) -fPIC -shared -o $@ $<
 
 progs: $(PROGS)
 unit: $(UNIT_BIN)

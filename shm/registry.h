@@ -395,6 +395,8 @@ void kt_jreg_line_row(const struct kt_jreg_lines *lines, uint32_t i, uint32_t *o
  * search; rows that are not sorted give an unspecified row, never a
  * crash).  KT_ERR_NOTFOUND if OFF precedes every row. */
 kt_status kt_jreg_line_at(const struct kt_jreg_lines *lines, uint32_t off, uint32_t *line);
+/* The same row as kt_jreg_line_at() finds, by its index into LINES. */
+kt_status kt_jreg_line_index(const struct kt_jreg_lines *lines, uint32_t off, uint32_t *index);
 
 /* Validate and return the unwind rule of CHANGE (KT_ERR_NOTFOUND if none). */
 kt_status kt_jreg_unwind(const struct kt_jreg_view *view, const struct kt_jreg_change *change,

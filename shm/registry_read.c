@@ -281,7 +281,7 @@ kt_jreg_line_row(const struct kt_jreg_lines *l, uint32_t i, uint32_t *offset, ui
 }
 
 kt_status
-kt_jreg_line_at(const struct kt_jreg_lines *l, uint32_t off, uint32_t *line)
+kt_jreg_line_index(const struct kt_jreg_lines *l, uint32_t off, uint32_t *index)
 {
 	uint32_t lo = 0, hi = l->nrows, o, ln;
 
@@ -297,8 +297,19 @@ kt_jreg_line_at(const struct kt_jreg_lines *l, uint32_t off, uint32_t *line)
 	}
 	if (lo == 0)
 		return KT_ERR_NOTFOUND;
-	kt_jreg_line_row(l, lo - 1, &o, line);
+	*index = lo - 1;
 	return KT_OK;
+}
+
+kt_status
+kt_jreg_line_at(const struct kt_jreg_lines *l, uint32_t off, uint32_t *line)
+{
+	uint32_t i, o;
+	kt_status st = kt_jreg_line_index(l, off, &i);
+
+	if (st == KT_OK)
+		kt_jreg_line_row(l, i, &o, line);
+	return st;
 }
 
 kt_status

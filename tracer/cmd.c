@@ -55,8 +55,34 @@ const struct kt_cmd kt_commands[] = {
 	 "Like stepi, but a call is executed to its return.", true},
 	{"finish", "fin", kt_cmd_finish, "finish",
 	 "Run until the current function returns; print the returned value.", true},
+	{"step", "s", kt_cmd_step, "step [N]",
+	 "Run to the start of another source line, entering functions that have line\n"
+	 "information (calls into code without lines run to their return); N times.\n"
+	 "Only the current thread single-steps; a call stepped over runs every thread.",
+	 true},
+	{"next", "n", kt_cmd_next, "next [N]",
+	 "Like step, but calls run to their return at full speed; N times.", true},
+	{"until", "u", kt_cmd_until, "until [LOCATION]",
+	 "Like next, but a jump back (a loop) does not stop.  With LOCATION: run until\n"
+	 "it is reached or the current function returns.",
+	 true},
+	{"advance", NULL, kt_cmd_advance, "advance LOCATION",
+	 "Run until LOCATION is reached or the current function returns.", true},
+	{"list", "l", kt_cmd_list, "list [LINE | FILE:LINE | FUNCTION | *ADDRESS | FIRST,LAST]",
+	 "Show ten source lines around the location (default: the last stop), or\n"
+	 "lines FIRST to LAST of the file; \"list\" again shows the next ten.",
+	 false},
 	{"backtrace", "bt where", kt_cmd_backtrace, "backtrace [all] [N]",
 	 "Show the stack of the current thread (\"all\": of every thread).", true},
+	{"frame", "f", kt_cmd_frame, "frame [N]",
+	 "Select frame N of the current thread (inlined calls count as frames) and show\n"
+	 "it; without N, show the selected frame.  Registers in expressions and\n"
+	 "\"info registers\" then read that frame's.",
+	 true},
+	{"up", NULL, kt_cmd_up, "up [N]", "Select the frame N (default 1) levels up (a caller).",
+	 true},
+	{"down", "do", kt_cmd_down, "down [N]",
+	 "Select the frame N (default 1) levels down (a callee).", true},
 	{"thread", "t th", kt_cmd_thread, "thread [N]",
 	 "Select thread N, or show the current thread.", true},
 	{"print", "p inspect", kt_cmd_print, "print[/FMT] EXPR",
@@ -71,7 +97,8 @@ const struct kt_cmd kt_commands[] = {
 	 "Disassemble the function around LOCATION (default: the current pc).", true},
 	{"handle", NULL, kt_cmd_handle, "handle SIGNAL [no]stop [no]pass [no]print",
 	 "Set what kitrace does when the program receives SIGNAL.", false},
-	{"info", "i inf", kt_cmd_info, "info breakpoints|registers|threads|sharedlibrary|signals|jit|debug-registers",
+	{"info", "i inf", kt_cmd_info,
+	 "info breakpoints|registers|threads|sharedlibrary|signals|jit|frame|debug-registers",
 	 "Show things about the program being debugged.", false},
 	{"detach", NULL, kt_cmd_detach, "detach",
 	 "Remove every breakpoint and let the process run free.", true},
@@ -255,6 +282,7 @@ kt_cmd_info(struct kt_cli *c, const char *args)
 		{"signals", kt_cmd_info_signals, false},
 		{"jit", kt_cmd_info_jit, true},
 		{"debug-registers", kt_cmd_info_debug_registers, true},
+		{"frame", kt_cmd_info_frame, true},
 		{"handle", kt_cmd_info_signals, false},
 	};
 	size_t n = strcspn(args, " \t");

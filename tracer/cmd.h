@@ -30,6 +30,9 @@ struct kt_cli {
 	char **pending_lines;    /* "commands N": lines being collected */
 	size_t npending;
 	int collecting_bp;       /* breakpoint number being collected, 0 none */
+	char *list_file;         /* "list": the file being listed (malloc'd) */
+	int list_first, list_last; /* its window: the last shown, or the next */
+	bool list_fresh;         /* the window is the next to show as it is */
 };
 
 typedef kt_status (*kt_cmd_fn)(struct kt_cli *c, const char *args);
@@ -94,6 +97,21 @@ kt_status kt_cmd_finish(struct kt_cli *c, const char *args);
 kt_status kt_cmd_detach(struct kt_cli *c, const char *args);
 kt_status kt_cmd_kill(struct kt_cli *c, const char *args);
 kt_status kt_cmd_quit(struct kt_cli *c, const char *args);
+kt_status kt_cmd_step(struct kt_cli *c, const char *args);
+kt_status kt_cmd_next(struct kt_cli *c, const char *args);
+kt_status kt_cmd_until(struct kt_cli *c, const char *args);
+kt_status kt_cmd_advance(struct kt_cli *c, const char *args);
+kt_status kt_cmd_list(struct kt_cli *c, const char *args);
+kt_status kt_cmd_frame(struct kt_cli *c, const char *args);
+kt_status kt_cmd_up(struct kt_cli *c, const char *args);
+kt_status kt_cmd_down(struct kt_cli *c, const char *args);
+kt_status kt_cmd_info_frame(struct kt_cli *c, const char *args);
+/* Show a stop of step/next/until/advance/finish with its source line; the
+ * function too when NEW_FRAME.  Stops other than KT_STOP_STEP, and code
+ * without lines, are shown by kt_cli_stop(). */
+void kt_cli_show_line(struct kt_cli *c, const struct kt_stop *stop, bool new_frame);
+/* Centre the next "list" on FILE:LINE (after a stop, or "list LOCATION"). */
+void kt_list_reset(struct kt_cli *c, const char *file, int line);
 
 kt_status kt_cmd_backtrace(struct kt_cli *c, const char *args);
 kt_status kt_cmd_thread(struct kt_cli *c, const char *args);

@@ -13,7 +13,7 @@
 #include "jit.h"
 #include "modules.h"
 #include "signals.h"
-#include "unwind.h"
+#include "frames.h"
 
 static void
 bt_thread(struct kt_cli *c, struct kt_thread *t, size_t limit)
@@ -22,7 +22,7 @@ bt_thread(struct kt_cli *c, struct kt_thread *t, size_t limit)
 
 	if (!fr)
 		return;
-	size_t n = kt_unwind(c->s, t, fr, limit && limit < KT_MAX_FRAMES ? limit : KT_MAX_FRAMES);
+	size_t n = kt_frames(c->s, t, fr, limit && limit < KT_MAX_FRAMES ? limit : KT_MAX_FRAMES);
 	for (size_t i = 0; i < n; i++)
 		kt_print_frame(c->s, c->s->out, i, &fr[i]);
 	if (n == 0)
@@ -120,28 +120,34 @@ kt_cmd_thread(struct kt_cli *c, const char *args)
 	return KT_OK;
 }
 
+/* One register of the selected frame; "<not saved>" if unwinding lost it. */
 static void
-reg_line(struct kt_cli *c, const struct kt_reg_desc *d, uint64_t v)
+reg_line(struct kt_cli *c, const struct kt_reg_desc *d, const struct kt_regs *r, uint64_t known)
 {
-	fprintf(c->s->out, "%-10s 0x%-18" PRIx64 " %" PRId64 "\n", d->name, v,
-		d->bits == 64 ? (int64_t)v : (int64_t)v);
+	uint64_t v = kt_reg_get(r, d);
+
+	if (d->index >= 64 || !(known & ((uint64_t)1 << d->index))) {
+		fprintf(c->s->out, "%-10s <not saved>\n", d->name);
+		return;
+	}
+	fprintf(c->s->out, "%-10s 0x%-18" PRIx64 " %" PRId64 "\n", d->name, v, (int64_t)v);
 }
 
 kt_status
 kt_cmd_info_registers(struct kt_cli *c, const char *args)
 {
 	struct kt_session *s = c->s;
-	kt_status st;
+	struct kt_regs r;
+	uint64_t known;
 
-	if (!s->cur || (st = kt_thread_regs(s, s->cur)) != KT_OK) {
+	if (!s->cur || kt_frame_regs(s, s->cur, s->frame, &r, &known, NULL) != KT_OK) {
 		kt_cli_error(c, "cannot read registers");
 		return KT_ERR_STATE;
 	}
 	if (!*args) {
 		for (size_t i = 0; i < s->arch->nregs; i++)
 			if (s->arch->regs[i].flags & KT_REG_SHOWN)
-				reg_line(c, &s->arch->regs[i],
-					 kt_reg_get(&s->cur->regs, &s->arch->regs[i]));
+				reg_line(c, &s->arch->regs[i], &r, known);
 		return KT_OK;
 	}
 	const char *p = args;
@@ -154,7 +160,7 @@ kt_cmd_info_registers(struct kt_cli *c, const char *args)
 			kt_cli_error(c, "Invalid register `%.*s'", (int)len, name);
 			return KT_ERR_NOTFOUND;
 		}
-		reg_line(c, d, kt_reg_get(&s->cur->regs, d));
+		reg_line(c, d, &r, known);
 		p = kt_skip_ws(p + n);
 	}
 	return KT_OK;

@@ -17,7 +17,8 @@
 #include "report.h"
 #include "run.h"
 #include "signals.h"
-#include "unwind.h"
+#include "source.h"
+#include "frames.h"
 
 /* The program ended: remember kitrace's exit status for it; JSON report. */
 static void
@@ -71,6 +72,7 @@ kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop)
 	struct kt_session *s = c->s;
 
 	c->last = *stop;
+	s->frame = 0;
 	switch (stop->kind) {
 	case KT_STOP_EXITED:
 	case KT_STOP_KILLED:
@@ -118,6 +120,13 @@ kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop)
 	default:
 		kt_print_stop(s, s->out, stop);
 		break;
+	}
+	/* "list" without arguments centres on the stop. */
+	if (stop->thread && !stop->thread->exited && kt_thread_regs(s, stop->thread) == KT_OK) {
+		struct kt_symbol_info si;
+		kt_symbolize(s, kt_regs_pc(s->arch, &stop->thread->regs), &si);
+		if (si.file && si.line > 0)
+			kt_list_reset(c, si.file, si.line);
 	}
 	fflush(s->out);
 }
@@ -245,25 +254,46 @@ kt_status
 kt_cmd_finish(struct kt_cli *c, const char *args)
 {
 	struct kt_session *s = c->s;
-	struct kt_frame fr[2];
+	struct kt_frame *fr;
 	struct kt_stop stop;
 	char name[256];
 
-	if (!s->cur)
+	if (!s->cur || !(fr = calloc(KT_MAX_FRAMES, sizeof(*fr))))
 		return KT_ERR_STATE;
-	size_t n = kt_unwind(s, s->cur, fr, 2);
-	if (n < 2) {
+	/* Out of the selected frame: its caller is the next physical frame
+	 * (the calls inlined into one share its pc and sp). */
+	size_t sel = (size_t)s->frame, up, n;
+	/* Unwind no deeper than the caller: each frame costs (symbols, DWARF). */
+	for (size_t want = sel + 2;; want += KT_DWARF_MAX_INLINE + 1) {
+		if (want > KT_MAX_FRAMES)
+			want = KT_MAX_FRAMES;
+		n = kt_frames(s, s->cur, fr, want);
+		for (up = sel + 1; up < n && fr[up].pc == fr[sel].pc && fr[up].sp == fr[sel].sp;)
+			up++;
+		if (up < n || n < want || want == KT_MAX_FRAMES)
+			break;
+	}
+	if (sel >= n || up >= n) {
+		free(fr);
 		kt_cli_error(c, "\"finish\" not meaningful in the outermost frame.");
 		return KT_ERR_STATE;
 	}
-	fprintf(s->out, "Run till exit from #0  0x%016" PRIx64 " in %s\n", fr[0].pc,
-		kt_fmt_sym(&fr[0].sym, fr[0].pc, name, sizeof(name)));
-	kt_status st = kt_run_finish(s, s->cur, fr[1].pc, fr[1].sp, &stop);
+	fprintf(s->out, "Run till exit from #%zu  0x%016" PRIx64 " in %s\n", sel, fr[sel].pc,
+		kt_fmt_sym(&fr[sel].sym, fr[sel].pc, name, sizeof(name)));
+	uint64_t ret = fr[up].pc, caller_sp = fr[up].sp;
+	free(fr);
+	kt_status st = kt_run_finish(s, s->cur, ret, caller_sp, &stop);
 	if (st != KT_OK) {
 		kt_cli_error(c, "cannot finish: %s", kt_strerror(st));
 		return st;
 	}
 	kt_cli_stop(c, &stop);
+	if (stop.kind == KT_STOP_STEP && stop.thread && kt_thread_regs(s, stop.thread) == KT_OK) {
+		struct kt_symbol_info si;
+		kt_symbolize(s, kt_regs_pc(s->arch, &stop.thread->regs), &si);
+		if (si.file && si.line > 0)
+			kt_source_print_stop_line(s->out, si.file, si.line);
+	}
 	if (stop.finish_value && stop.thread && kt_thread_regs(s, stop.thread) == KT_OK) {
 		struct kt_value v = {.bits = stop.thread->regs.w[s->arch->reg_ret],
 				     .size = 8, .is_signed = true};

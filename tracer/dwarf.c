@@ -454,6 +454,8 @@ kt_dwarf_addr2line(struct kt_dwarf *d, uint64_t addr, struct kt_dwarf_loc *out)
 	if (r != SIZE_MAX && !d->rows[r].end && r + 1 < d->nrows) {
 		out->file = kt_dw_str(d, d->rows[r].file);
 		out->line = d->rows[r].line;
+		out->row_addr = d->rows[r].addr;
+		out->row_stmt = d->rows[r].stmt;
 		found = true;
 	}
 	f = find_func(d, addr);
@@ -489,6 +491,26 @@ file_match(const char *path, const char *want)
 	if (w == 0 || w > p || strcmp(path + p - w, want) != 0)
 		return false;
 	return w == p || path[p - w - 1] == '/' || want[0] == '/';
+}
+
+const char *
+kt_dwarf_find_file(struct kt_dwarf *d, const char *file)
+{
+	uint32_t last = KT_DW_NOSTR;
+
+	if (!d)
+		return NULL;
+	kt_dw_index(d);
+	/* Row files only (not function names): one pass over the rows. */
+	for (size_t i = 0; i < d->nrows; i++) {
+		uint32_t f = d->rows[i].file;
+		if (f == last)
+			continue;
+		last = f;
+		if (file_match(kt_dw_str(d, f), file))
+			return kt_dw_str(d, f);
+	}
+	return NULL;
 }
 
 struct cand {

@@ -50,6 +50,8 @@ void kt_dwarf_close(struct kt_dwarf *d);
 struct kt_dwarf_loc {
 	const char *file;      /* the row's source file (comp_dir joined), or NULL */
 	int line;              /* the row's line: inside the innermost inlined function */
+	uint64_t row_addr;     /* link-time start of that row (0 without a row) */
+	bool row_stmt;         /* the row is a statement (is_stmt) */
 	const char *function;  /* the DW_TAG_subprogram containing addr, or NULL */
 	uint64_t func_lo, func_hi; /* its range [lo, hi) that contains addr */
 	/* Inlined subroutines at addr, innermost first: inlined[i] was called
@@ -80,6 +82,13 @@ bool kt_dwarf_addr2line(struct kt_dwarf *d, uint64_t addr, struct kt_dwarf_loc *
  * returned); the caller frees it.
  */
 size_t kt_dwarf_line2addrs(struct kt_dwarf *d, const char *file, int line, uint64_t **out);
+
+/*
+ * The full name of a source file of D's line tables that ends with FILE
+ * (matched as kt_dwarf_line2addrs() matches it), or NULL.  Lives until
+ * kt_dwarf_close.
+ */
+const char *kt_dwarf_find_file(struct kt_dwarf *d, const char *file);
 
 /*
  * Function NAME from DW_TAG_subprogram (including static functions the

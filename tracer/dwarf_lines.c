@@ -281,8 +281,17 @@ attr_udata(struct cu_ctx *c, Dwarf_Die die, Dwarf_Half name, Dwarf_Unsigned *v)
 		kt_dw_err(c->dbg, &err);
 		return false;
 	}
-	if (dwarf_formudata(at, v, &err) == DW_DLV_OK)
+	if (dwarf_formudata(at, v, &err) == DW_DLV_OK) {
 		ok = true;
+	} else {
+		/* DW_FORM_implicit_const (gcc's DWARF 5 call_file) only reads as signed. */
+		Dwarf_Signed sv = 0;
+		kt_dw_err(c->dbg, &err);
+		if (dwarf_formsdata(at, &sv, &err) == DW_DLV_OK && sv >= 0) {
+			*v = (Dwarf_Unsigned)sv;
+			ok = true;
+		}
+	}
 	kt_dw_err(c->dbg, &err);
 	dwarf_dealloc(c->dbg, at, DW_DLA_ATTR);
 	return ok;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "modules.h"
 #include "patch.h"
 
@@ -20,6 +21,7 @@ struct kt_value_history {
 struct ctx {
 	struct kt_session *s;
 	struct kt_thread *t;
+	int frame; /* registers of this frame of t (s->frame for the current thread) */
 };
 
 static kt_status
@@ -37,6 +39,16 @@ get_reg(void *c, const char *name, size_t len, struct kt_value *out)
 		return st;
 	memset(out, 0, sizeof(*out));
 	uint64_t v = kt_reg_get(&x->t->regs, d);
+	if (x->frame > 0) {
+		/* The selected frame's register, as unwinding recovered it. */
+		struct kt_regs r;
+		uint64_t known;
+		if ((st = kt_frame_regs(x->s, x->t, x->frame, &r, &known, NULL)) != KT_OK)
+			return st;
+		if (d->index >= 64 || !(known & ((uint64_t)1 << d->index)))
+			return KT_ERR_UNSUPPORTED; /* GDB's <not saved> */
+		v = kt_reg_get(&r, d);
+	}
 	out->size = (uint8_t)(d->bits / 8);
 	if (d->flags & KT_REG_ADDR) {
 		out->is_pointer = true;
@@ -65,6 +77,8 @@ set_reg(void *c, const char *name, size_t len, uint64_t value)
 		return KT_ERR_NOTFOUND;
 	if ((st = kt_thread_regs(x->s, x->t)) != KT_OK)
 		return st;
+	if (x->frame > 0)
+		return KT_ERR_STATE; /* a caller's registers are not written */
 	if (d->index == x->s->arch->reg_pc)
 		x->s->arch->set_pc(&x->t->regs, value);
 	else
@@ -131,7 +145,7 @@ kt_status
 kt_eval_compiled(struct kt_session *s, struct kt_thread *t, const struct kt_expr *e,
 		 struct kt_value *out, struct kt_expr_err *err)
 {
-	struct ctx x = {s, t};
+	struct ctx x = {s, t, t && t == s->cur ? s->frame : 0};
 	struct kt_expr_env env = {
 		.ctx = &x,
 		.get_reg = get_reg,

@@ -12,7 +12,10 @@
 
 /*
  * Parse and evaluate TEXT for thread T (NULL: no registers).  On failure,
- * ERR has the position and message.
+ * ERR has the position and message.  When T is the current thread,
+ * registers are those of the selected frame (s->frame): a register the
+ * unwinding did not recover is KT_ERR_UNSUPPORTED, and registers of a
+ * frame other than 0 cannot be assigned (KT_ERR_STATE).
  */
 kt_status kt_eval(struct kt_session *s, struct kt_thread *t, const char *text,
 		  struct kt_value *out, struct kt_expr_err *err);

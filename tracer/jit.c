@@ -409,7 +409,7 @@ kt_jit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out
 	struct kt_jreg_change c;
 	struct kt_jreg_lines lines;
 	struct jit_reg *r = find(s, addr, &c);
-	uint32_t line;
+	uint32_t line, row, row_off;
 
 	if (!r)
 		return false;
@@ -421,9 +421,13 @@ kt_jit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out
 	out->module = NULL;
 	out->module_path = NULL;
 	if (kt_jreg_lines(&r->view, &c, &lines) == KT_OK &&
-	    kt_jreg_line_at(&lines, (uint32_t)out->offset, &line) == KT_OK) {
+	    out->offset <= UINT32_MAX &&
+	    kt_jreg_line_index(&lines, (uint32_t)out->offset, &row) == KT_OK) {
+		kt_jreg_line_row(&lines, row, &row_off, &line);
 		out->file = lines.file;
 		out->line = (int)line;
+		out->line_addr = c.start + row_off;
+		out->line_stmt = true;
 	}
 	return true;
 }

@@ -301,6 +301,7 @@ main(int argc, char **argv)
 			kt_repl(&c);
 	}
 	finish_session(&c);
+	free(c.list_file);
 	if (getenv("KITRACE_STATS"))
 		fprintf(stderr,
 			"kitrace stats: hits %lu, silent %lu, emulated %lu, out-of-line %lu, "

@@ -604,6 +604,10 @@ symbolize_sources(struct kt_session *s, uint64_t addr, struct kt_symbol_info *ou
 		return;
 	out->file = loc.file;
 	out->line = loc.line;
+	if (loc.file && loc.row_addr) {
+		out->line_addr = loc.row_addr + m->bias;
+		out->line_stmt = loc.row_stmt;
+	}
 	if (!out->function && loc.function) {
 		out->function = loc.function;
 		out->start = loc.func_lo + m->bias + shift;

@@ -84,6 +84,9 @@ struct kt_symbol_info {
 	const char *source;   /* "elf", "registry", "gdb-jit", "perf-map", or NULL */
 	const char *file;     /* source file, or NULL */
 	int line;             /* 0 if unknown */
+	uint64_t line_addr;   /* start of the line-table row covering the address,
+	                         0 if unknown (then any change of line is a new line) */
+	bool line_stmt;       /* that row starts a statement (always, for registry lines) */
 };
 
 /*

@@ -11,7 +11,7 @@
 #include "format.h"
 #include "json.h"
 #include "signals.h"
-#include "unwind.h"
+#include "frames.h"
 
 static void
 print_regs(struct kt_session *s, FILE *f, struct kt_thread *t)
@@ -73,7 +73,7 @@ kt_report_text(struct kt_session *s, FILE *f, enum kt_report_event ev,
 		if (t->exited)
 			continue;
 		thread_header(s, f, t, t == crashed);
-		size_t n = kt_unwind(s, t, frames, KT_MAX_FRAMES);
+		size_t n = kt_frames(s, t, frames, KT_MAX_FRAMES);
 		for (size_t k = 0; k < n; k++)
 			kt_print_frame(s, f, k, &frames[k]);
 		fputc('\n', f);
@@ -85,7 +85,7 @@ kt_report_text(struct kt_session *s, FILE *f, enum kt_report_event ev,
 static void
 json_frames(struct kt_session *s, struct kt_json *j, struct kt_thread *t, struct kt_frame *fr)
 {
-	size_t n = kt_unwind(s, t, fr, KT_MAX_FRAMES);
+	size_t n = kt_frames(s, t, fr, KT_MAX_FRAMES);
 
 	kt_json_arr(j, "frames");
 	for (size_t k = 0; k < n; k++) {
@@ -105,6 +105,7 @@ json_frames(struct kt_session *s, struct kt_json *j, struct kt_thread *t, struct
 			kt_json_null(j, "line");
 		kt_json_str(j, "symbol_source", fr[k].sym.source);
 		kt_json_str(j, "unwind", fr[k].unwind);
+		kt_json_bool(j, "inlined", fr[k].inlined);
 		kt_json_end_obj(j);
 	}
 	kt_json_end_arr(j);

@@ -263,6 +263,45 @@ kt_run_condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *b
 	return kt_value_true(&v);
 }
 
+/*
+ * Apply a hit at ADDR by T to every enabled breakpoint there (conditions,
+ * ignore and hit counts); the number of the first that stops, or 0.
+ */
+static int
+bp_stops(struct kt_session *s, struct kt_thread *t, uint64_t addr)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		if (bp->enabled && kt_bp_has_addr(bp, addr) &&
+		    kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP && !first)
+			first = bp->num;
+	}
+	return first;
+}
+
+bool
+kt_run_step_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_stop *stop)
+{
+	struct kt_patch *p;
+
+	if (!kt_bptab_wants(&s->bps, addr))
+		return false;
+	s->count.hits++;
+	if ((p = kt_patch_find(s, addr)))
+		p->hits++;
+	int num = bp_stops(s, t, addr);
+	if (!num)
+		return false;
+	memset(stop, 0, sizeof(*stop));
+	stop->kind = KT_STOP_BREAKPOINT;
+	stop->thread = t;
+	stop->addr = addr;
+	stop->bp_num = num;
+	return true;
+}
+
 /* Our patch at ADDR was hit by T (pc already moved back to ADDR in t->regs). */
 static bool
 patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_stop *stop)
@@ -294,20 +333,15 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 		stop->kind = KT_STOP_STEP;
 		stop->finish_value = true;
 	}
-	for (size_t i = 0; i < s->bps.n; i++) {
-		struct kt_bp *bp = s->bps.v[i];
-		if (!bp->enabled || !kt_bp_has_addr(bp, addr))
-			continue;
-		if (s->collecting)
-			break; /* the hit is cancelled: it happens again later */
-		if (kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP) {
-			if (!surface || stop->kind != KT_STOP_BREAKPOINT) {
-				if (!first)
-					first = bp->num;
-				surface = true;
-				stop->kind = KT_STOP_BREAKPOINT;
-			}
+	for (size_t i = 0; s->finish.active && t->tid == s->finish.tid && i < s->finish.nat; i++)
+		if (addr == s->finish.at[i] && !surface) {
+			surface = true;
+			stop->kind = KT_STOP_STEP;
 		}
+	/* While collecting, the hit is cancelled: it happens again later. */
+	if (!s->collecting && (first = bp_stops(s, t, addr)) != 0) {
+		surface = true;
+		stop->kind = KT_STOP_BREAKPOINT;
 	}
 	if (surface) {
 		stop->thread = t;
@@ -767,6 +801,7 @@ kt_run_continue(struct kt_session *s, struct kt_stop *stop)
 {
 	if (!s->pid || s->exited)
 		return KT_ERR_STATE;
+	s->frame = 0; /* conditions read the hitting thread's own registers */
 	if (take_pending(s, stop)) {
 		s->cur = stop->thread;
 		return KT_OK;
@@ -783,6 +818,7 @@ kt_run_continue(struct kt_session *s, struct kt_stop *stop)
 kt_status
 kt_run_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop)
 {
+	s->frame = 0;
 	return kt_stepper_stepi(s, t, stop);
 }
 
@@ -807,19 +843,39 @@ kt_status
 kt_run_finish(struct kt_session *s, struct kt_thread *t, uint64_t ret_addr, uint64_t caller_sp,
 	      struct kt_stop *stop)
 {
-	kt_status st = kt_patch_get(s, t->tid, ret_addr);
+	return kt_run_until(s, t, NULL, 0, ret_addr, caller_sp, stop);
+}
 
-	if (st != KT_OK)
+kt_status
+kt_run_until(struct kt_session *s, struct kt_thread *t, const uint64_t *at, size_t nat,
+	     uint64_t ret_addr, uint64_t caller_sp, struct kt_stop *stop)
+{
+	kt_status st = KT_OK;
+	size_t planted = 0;
+
+	if (ret_addr && (st = kt_patch_get(s, t->tid, ret_addr)) != KT_OK)
 		return st;
-	s->finish.active = true;
-	s->finish.tid = t->tid;
-	s->finish.ret_addr = ret_addr;
-	s->finish.sp = caller_sp;
-	st = kt_run_continue(s, stop);
+	while (planted < nat && (st = kt_patch_get(s, t->tid, at[planted])) == KT_OK)
+		planted++;
+	if (st == KT_OK) {
+		s->finish.active = true;
+		s->finish.tid = t->tid;
+		s->finish.ret_addr = ret_addr;
+		s->finish.sp = caller_sp;
+		s->finish.at = at;
+		s->finish.nat = nat;
+		st = kt_run_continue(s, stop);
+	}
 	s->finish.active = false;
+	s->finish.at = NULL;
+	s->finish.nat = 0;
 	struct kt_thread *via = kt_run_any_stopped(s);
-	if (!s->exited)
-		kt_patch_put(s, via ? via->tid : 0, ret_addr);
+	if (!s->exited) {
+		for (size_t i = 0; i < planted; i++)
+			kt_patch_put(s, via ? via->tid : 0, at[i]);
+		if (ret_addr)
+			kt_patch_put(s, via ? via->tid : 0, ret_addr);
+	}
 	return st;
 }
 

@@ -23,6 +23,23 @@ kt_status kt_run_nexti(struct kt_session *s, struct kt_thread *t, struct kt_stop
 /* Run until the current function of T returns (RET_ADDR is its return address). */
 kt_status kt_run_finish(struct kt_session *s, struct kt_thread *t, uint64_t ret_addr,
 			uint64_t caller_sp, struct kt_stop *stop);
+/*
+ * Resume every thread until T reaches one of the NAT addresses AT (a
+ * KT_STOP_STEP stop) or, if RET_ADDR is not 0, returns there with its sp
+ * at least CALLER_SP (KT_STOP_STEP with finish_value), or another stop
+ * surfaces.  AT is borrowed for the call.  "finish" is RET_ADDR alone;
+ * "until LOCATION" and "advance" give both.
+ */
+kt_status kt_run_until(struct kt_session *s, struct kt_thread *t, const uint64_t *at, size_t nat,
+		       uint64_t ret_addr, uint64_t caller_sp, struct kt_stop *stop);
+/*
+ * T, single-stepped by a source-level step, arrived at ADDR: apply the hit
+ * to the enabled user breakpoints there as running into them would
+ * (conditions, ignore and hit counts).  True if one stops: STOP is filled
+ * as its KT_STOP_BREAKPOINT.
+ */
+bool kt_run_step_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr,
+		     struct kt_stop *stop);
 /* Stop every running thread (all-stop); used before reporting. */
 kt_status kt_run_stop_all(struct kt_session *s);
 /* Detach: lift every patch, detach every thread (leaves it running). */

@@ -157,6 +157,8 @@ struct kt_session {
 		bool active;
 		pid_t tid;
 		uint64_t ret_addr, sp;
+		const uint64_t *at;    /* "until"/"advance": also stop tid here */
+		size_t nat;
 	} finish;
 };
 

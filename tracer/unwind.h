@@ -7,6 +7,7 @@
 #ifndef KT_UNWIND_H
 #define KT_UNWIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,10 @@ struct kt_frame {
 	const char *unwind; /* how this frame was found: "regs", "cfi",
 	                       "registry" (the JIT rule), "fp", "sigframe" (the
 	                       context a signal interrupted, from the frame
-	                       below: the trampoline, sym.source "sigtramp") */
+	                       below: the trampoline, sym.source "sigtramp");
+	                       "inlined" (frames.c) */
+	bool inlined;    /* an inlined call (frames.c): pc, sp and regs are its
+	                    function's physical frame's */
 };
 
 /* Unwind thread T (stopped) into FRAMES; returns the number of frames. */

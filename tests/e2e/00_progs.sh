@@ -158,4 +158,12 @@ prog watched hold 0.1
 expect_status 0
 expect_out_contains "watched: held"
 
+# lines (two files and libnolines.so), inline_o2 (-O2): what they compute
+prog lines
+expect_status 0
+expect_out_contains "9 10 6 6 12 21"
+prog inline_o2 5
+expect_status 0
+expect_out_contains "inline_o2: 30"
+
 echo "all programs behave"

@@ -174,11 +174,14 @@ START_TEST(test_lookup_names_aliases)
 	expect("han", "handle");
 	expect("det", "detach");
 	expect("tbr", "tbreak");
-	expect("ste", "stepi");
-	expect("n", "nexti");
+	expect("n", "next");
+	expect("s", "step");
+	expect("u", "until");
+	expect("l", "list");
+	expect("adv", "advance");
+	expect("se", "set");
 	expect("backt", "backtrace");
 	expect("pri", "print");
-	expect("se", "set");
 	expect("e", "enable");
 	expect("in", "info");
 	expect("th", "thread");
@@ -199,8 +202,10 @@ START_TEST(test_lookup_ambiguous_unknown)
 	expect_none("de", true);  /* delete detach */
 	expect_none("co", true);  /* condition commands continue */
 	expect_none("con", true); /* condition continue */
-	expect_none("s", true);	  /* stepi set */
-	expect("f", "finish");	  /* "fg" is an alias: not a prefix candidate */
+	expect_none("ste", true); /* step stepi */
+	expect("f", "frame");	  /* an alias; "fi" is finish's prefix */
+	expect("fi", "finish");
+	expect("do", "down");
 }
 END_TEST
 

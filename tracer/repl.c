@@ -7,6 +7,7 @@
 #include "repl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <histedit.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,28 @@ prompt_text(EditLine *el)
 }
 
 /*
+ * Read one byte of the terminal without blocking.  The byte poll() saw can
+ * be gone by the time of the read: a Ctrl-C typed in between flushes the
+ * terminal's input as it raises SIGINT, and SIGINT, blocked for the
+ * signalfd, would not end a blocking read.  The program is stopped while
+ * the prompt reads, so lending the shared descriptor O_NONBLOCK for the
+ * read disturbs nobody.
+ */
+static ssize_t
+read_now(char *ch)
+{
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+
+	if (fl < 0 || fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) < 0)
+		return read(STDIN_FILENO, ch, 1);
+	ssize_t n = read(STDIN_FILENO, ch, 1);
+	int e = errno;
+	fcntl(STDIN_FILENO, F_SETFL, fl);
+	errno = e;
+	return n;
+}
+
+/*
  * libedit's character source: the terminal, or a signal to the tracer.
  * The tracer's SIGINT is blocked and read from a signalfd (os.h), so
  * without this libedit would never see Ctrl-C.  A SIGINT (or a Ctrl-C
@@ -97,7 +120,7 @@ read_char(EditLine *el, wchar_t *wc)
 		if (sig < 0)
 			return 0;
 		char ch;
-		ssize_t n = read(STDIN_FILENO, &ch, 1);
+		ssize_t n = read_now(&ch);
 		if (n == 0)
 			return 0;
 		if (n < 0) {

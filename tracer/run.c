@@ -460,6 +460,12 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 			/* A new thread's first stop, or a stale interrupt: go on. */
 			if (!s->collecting)
 				kt_run_cont_thread(s, t);
+		} else if (t->task == KT_TASK_DISPLACED && kt_thread_regs(s, t) == KT_OK) {
+			/* Stopped for all-stop in the middle of a displaced step:
+			 * show it where it is in the program, not in its slot.  A
+			 * thread put back before the instruction is not a new hit:
+			 * resuming steps it over the breakpoint again. */
+			kt_stepper_displaced_stop(s, t, 0, NULL);
 		}
 		return false;
 	default:

@@ -63,6 +63,24 @@ kt_dwarf_open(const char *path)
 	return d;
 }
 
+struct kt_dwarf *
+kt_dwarf_open_mem(void *buf, size_t len)
+{
+	struct kt_dwarf *d;
+
+	if (!buf)
+		return NULL;
+	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG) != 0 || !(d = calloc(1, sizeof *d))) {
+		free(buf);
+		return NULL;
+	}
+	d->mem = buf;
+	d->memlen = len;
+	d->main.fd = -1;
+	d->debug.fd = -1;
+	return d;
+}
+
 /* What the ELF headers say: type, .debug_info, build-id, debuglink. */
 struct elf_facts {
 	int type;
@@ -80,8 +98,8 @@ struct elf_facts {
  * .debug_info.  So the headers are checked here first, as strictly as it
  * checks them (and a little more): a file that fails is used for CFI only.
  */
-static bool
-lists_ok(const unsigned char *p, size_t size)
+bool
+kt_dw_lists_ok(const unsigned char *p, size_t size)
 {
 	size_t off = 0;
 
@@ -159,7 +177,7 @@ scan_elf(int fd, struct elf_facts *f)
 			}
 			data = elf_getdata(scn, NULL);
 			if (sh.sh_size > 0 &&
-			    (!data || !data->d_buf || !lists_ok(data->d_buf, data->d_size)))
+			    (!data || !data->d_buf || !kt_dw_lists_ok(data->d_buf, data->d_size)))
 				f->lists_bad = true;
 			continue;
 		}
@@ -212,6 +230,12 @@ open_dwarf(struct kt_dw_file *f, int fd, const struct elf_facts *facts)
 		f->dbg = NULL;
 		return;
 	}
+	kt_dw_file_setup(f);
+}
+
+void
+kt_dw_file_setup(struct kt_dw_file *f)
+{
 	dwarf_set_frame_rule_table_size(f->dbg, KT_DW_RULES);
 	/* Registers without a rule keep their value (callee-saved registers
 	   of a leaf, x30 on AArch64); "undefined" then means DW_CFA_undefined. */
@@ -299,6 +323,10 @@ kt_dw_load(struct kt_dwarf *d)
 	if (d->opened)
 		return;
 	d->opened = true;
+	if (d->mem) {
+		kt_dw_load_mem(d);
+		return;
+	}
 	fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
@@ -328,9 +356,14 @@ close_file(struct kt_dw_file *f)
 		if (f->df_cies || f->df_fdes)
 			dwarf_fde_cie_list_dealloc(f->dbg, f->df_cies, f->df_ncie, f->df_fdes,
 						   f->df_nfde);
-		dwarf_finish(f->dbg, &err);
+		/* an in-memory image was opened with dwarf_object_init_b */
+		if (f->obj)
+			dwarf_object_finish(f->dbg, &err);
+		else
+			dwarf_finish(f->dbg, &err);
 		kt_dw_err(NULL, &err);
 	}
+	kt_dw_memobj_free(f->obj);
 	if (f->fd >= 0)
 		close(f->fd);
 }
@@ -350,6 +383,7 @@ kt_dwarf_close(struct kt_dwarf *d)
 	free(d->funcs);
 	free(d->inl);
 	free(d->path);
+	free(d->mem);
 	free(d);
 }
 

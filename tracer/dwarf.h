@@ -43,6 +43,19 @@ struct kt_dwarf;
  * and under /usr/lib/debug/PATH's dir/ (the CRC is not checked).
  */
 struct kt_dwarf *kt_dwarf_open(const char *path);
+/*
+ * Open the ELF image BUF[0, LEN), a malloc'd copy of what a JIT registered
+ * through the GDB JIT interface; D owns BUF from then on (it is freed by
+ * kt_dwarf_close, or here on failure) and writes into it (relocations).
+ * For a relocatable (ET_REL) image the section addresses (sh_addr) must be
+ * where the sections were loaded, as LLVM's RuntimeDyld sets them: the
+ * DWARF and .eh_frame relocations are applied against them, so every
+ * address in and out of the queries is a runtime address (bias 0).
+ * Returns NULL only if BUF is NULL or not ELF; an image without DWARF or
+ * CFI, or a corrupt one, just answers nothing.  Nothing is parsed until a
+ * query asks.
+ */
+struct kt_dwarf *kt_dwarf_open_mem(void *buf, size_t len);
 /* Free D and everything it returned; D may be NULL. */
 void kt_dwarf_close(struct kt_dwarf *d);
 
@@ -159,9 +172,13 @@ struct kt_dw_func {
 	uint8_t entry;      /* this range holds the function's entry */
 };
 
+struct kt_dw_memobj;
+
 struct kt_dw_file {
 	int fd;
 	Dwarf_Debug dbg;   /* NULL: no DWARF */
+	struct kt_dw_memobj *obj;      /* in-memory image (dwarf_obj.c), or NULL */
+	Dwarf_Obj_Access_Interface iface; /* ... its access methods: libdwarf keeps a pointer */
 	int elf_type;      /* e_type */
 	bool has_info;     /* has .debug_info */
 	bool lists_bad;    /* bad .debug_rnglists/loclists: never load .debug_info */
@@ -172,7 +189,9 @@ struct kt_dw_file {
 };
 
 struct kt_dwarf {
-	char *path;
+	char *path;         /* NULL for an image in memory */
+	unsigned char *mem; /* the image in memory (kt_dwarf_open_mem), owned */
+	size_t memlen;
 	bool opened;        /* kt_dw_load ran */
 	bool indexed;       /* kt_dw_index ran */
 	struct kt_dw_file main, debug;  /* debug.dbg: the separate debug file */
@@ -195,6 +214,13 @@ struct kt_dwarf {
 
 /* Open the DWARF handles (main file, debug file) once. */
 void kt_dw_load(struct kt_dwarf *d);
+/* Open the in-memory image's handle (dwarf_obj.c); kt_dw_load calls it. */
+void kt_dw_load_mem(struct kt_dwarf *d);
+void kt_dw_memobj_free(struct kt_dw_memobj *o);
+/* Set up a freshly opened handle's frame-rule table. */
+void kt_dw_file_setup(struct kt_dw_file *f);
+/* Are these .debug_rnglists/.debug_loclists headers safe for libdwarf? */
+bool kt_dw_lists_ok(const unsigned char *p, size_t size);
 /* Build the line and function index once (dwarf_lines.c). */
 void kt_dw_index(struct kt_dwarf *d);
 /* Interned string I, or NULL. */

@@ -15,6 +15,7 @@
 
 #include "addrmap.h"
 #include "bp.h"
+#include "gdbjit.h"
 #include "location.h"
 #include "patch.h"
 #include "registry.h"
@@ -126,6 +127,7 @@ kt_jit_discover(struct kt_session *s)
 
 	if (!j || !s->mods)
 		return;
+	kt_gdbjit_discover(s); /* the other JIT protocol, in the same pass */
 	for (size_t i = 0; i < s->mods->n; i++) {
 		struct kt_module *m = s->mods->v[i];
 		if (m->jit_checked)
@@ -445,6 +447,7 @@ kt_jit_update_filter(struct kt_session *s, pid_t via)
 	const char **names;
 	size_t n = 0;
 
+	kt_gdbjit_update_hook(s, via);
 	if (!j || j->n == 0)
 		return;
 	if (!(names = calloc(s->bps.n + 1, sizeof(*names))))
@@ -546,7 +549,7 @@ kt_jit_info(struct kt_session *s, FILE *f)
 		if (st == KT_ERR_CORRUPT)
 			drop(s, r, "corrupt");
 	}
-	if (shown == 0)
+	if (kt_gdbjit_info(s, f) == 0 && shown == 0)
 		fputs("No JIT code registered (no libkitjit registry, or nothing published).\n", f);
 }
 
@@ -562,4 +565,5 @@ kt_jit_free(struct kt_session *s)
 	}
 	free(j);
 	s->jit = NULL;
+	kt_gdbjit_free(s);
 }

@@ -134,6 +134,7 @@ struct kt_session {
 	uint64_t dl_debug_state;   /* internal breakpoint on the r_debug hook, 0 none */
 	struct kt_slots *slots;    /* displaced-stepping scratch slots */
 	struct kt_jit *jit;        /* libkitjit registries (jit.c) */
+	struct kt_gdbjit *gdbjit;  /* GDB JIT interface images (gdbjit.c) */
 	struct kt_value_history *history;
 	int frame;                 /* selected frame of cur */
 

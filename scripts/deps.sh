@@ -9,6 +9,8 @@ need="gcc make pkg-config libelf-dev libdwarf-dev libcapstone-dev check libsubun
 libedit-dev zlib1g-dev python3 gdb procps"
 # Fuzzing (clang's libFuzzer) and the sanitizer builds.
 need="$need clang libclang-rt-14-dev"
+# LLVM's lli: a real GDB JIT interface client (tests/e2e/50_lli.sh).
+need="$need llvm"
 
 missing=""
 for p in $need; do

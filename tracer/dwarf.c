@@ -86,6 +86,7 @@ struct elf_facts {
 	int type;
 	bool has_info;
 	bool lists_bad;
+	bool lines_bad;
 	unsigned char build_id[64];
 	size_t build_id_len;
 	char debuglink[256];
@@ -181,6 +182,18 @@ scan_elf(int fd, struct elf_facts *f)
 				f->lists_bad = true;
 			continue;
 		}
+		if (!strcmp(name, ".debug_line") || !strcmp(name, ".zdebug_line")) {
+			if (name[1] == 'z' ||
+			    ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)) {
+				f->lines_bad = true;
+				continue;
+			}
+			data = elf_getdata(scn, NULL);
+			if (sh.sh_size > 0 &&
+			    (!data || !data->d_buf || !kt_dw_lines_ok(data->d_buf, data->d_size)))
+				f->lines_bad = true;
+			continue;
+		}
 		if (!strcmp(name, ".gnu_debuglink")) {
 			data = elf_getdata(scn, NULL);
 			if (data && data->d_buf && data->d_size > 0) {
@@ -224,6 +237,7 @@ open_dwarf(struct kt_dw_file *f, int fd, const struct elf_facts *facts)
 	f->elf_type = facts->type;
 	f->has_info = facts->has_info;
 	f->lists_bad = facts->lists_bad;
+	f->lines_bad = facts->lines_bad;
 	rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &f->dbg, &err);
 	if (rc != DW_DLV_OK) {
 		kt_dw_err(NULL, &err);

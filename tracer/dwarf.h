@@ -182,6 +182,7 @@ struct kt_dw_file {
 	int elf_type;      /* e_type */
 	bool has_info;     /* has .debug_info */
 	bool lists_bad;    /* bad .debug_rnglists/loclists: never load .debug_info */
+	bool lines_bad;    /* a .debug_line header libdwarf would misread: no lines */
 	bool cfi_loaded;
 	Dwarf_Cie *eh_cies, *df_cies;
 	Dwarf_Fde *eh_fdes, *df_fdes;
@@ -221,6 +222,8 @@ void kt_dw_memobj_free(struct kt_dw_memobj *o);
 void kt_dw_file_setup(struct kt_dw_file *f);
 /* Are these .debug_rnglists/.debug_loclists headers safe for libdwarf? */
 bool kt_dw_lists_ok(const unsigned char *p, size_t size);
+/* Are these .debug_line headers safe for libdwarf (dwarf_linecheck.c)? */
+bool kt_dw_lines_ok(const unsigned char *p, size_t size);
 /* Build the line and function index once (dwarf_lines.c). */
 void kt_dw_index(struct kt_dwarf *d);
 /* Interned string I, or NULL. */

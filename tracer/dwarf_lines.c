@@ -131,6 +131,7 @@ struct cu_ctx {
 	uint32_t cfiles[MAX_FILENO]; /* dwarf_srcfiles() -> string */
 	size_t ncfiles;
 	bool cfiles_loaded;
+	bool no_lines;            /* the line tables failed kt_dw_lines_ok */
 	size_t *budget;           /* DIEs visited in this file: also a DIE id */
 };
 
@@ -581,12 +582,16 @@ kt_dw_index(struct kt_dwarf *d)
 		return;
 	d->indexed = true;
 	kt_dw_load(d);
+	bool no_lines;
+
 	if (d->main.dbg && (d->main.has_info || !d->debug.dbg)) {
 		dbg = d->main.dbg;
 		if (d->main.lists_bad)
 			return;
+		no_lines = d->main.lines_bad;
 	} else {
 		dbg = d->debug.dbg;
+		no_lines = d->debug.lines_bad;
 	}
 	if (!dbg)
 		return;
@@ -595,6 +600,7 @@ kt_dw_index(struct kt_dwarf *d)
 		return;
 	c->d = d;
 	c->dbg = dbg;
+	c->no_lines = no_lines;
 	c->budget = &budget;
 	for (unsigned ncu = 0; ncu < MAX_CUS; ncu++) {
 		Dwarf_Unsigned hdr_len = 0, typeoff = 0, next_off = 0;
@@ -626,8 +632,10 @@ kt_dw_index(struct kt_dwarf *d)
 		c->base = base;
 		for (size_t i = 0; i < MAX_FILENO; i++)
 			c->fmap[i] = KT_DW_NOSTR;
-		c->cfiles_loaded = false;
-		index_lines(c, &seqno);
+		c->cfiles_loaded = c->no_lines; /* no files then */
+		c->ncfiles = 0;
+		if (!c->no_lines)
+			index_lines(c, &seqno);
 		if (dwarf_child(cu, &child, &err) == DW_DLV_OK)
 			walk(c, child, 1, 0);
 		else

@@ -8,8 +8,8 @@
  * relocatable objects, and LLVM's RuntimeDyld registers exactly those:
  * ET_REL images whose allocated sections have sh_addr patched to where
  * they were loaded.  So libdwarf gets the image through its object access
- * interface (dwarf_object_init_b) and this file relocates each DWARF and
- * .eh_frame section as libdwarf loads it, with S = the symbol's value plus
+ * interface (dwarf_object_init_b) and this file relocates every section
+ * that has a .rela section first (before the headers are checked), with S = the symbol's value plus
  * its section's sh_addr: every address the queries see is a runtime
  * address.  Every header, offset, index and relocation is checked against
  * the image first (invariant 5).
@@ -177,7 +177,8 @@ apply_rela(struct kt_dw_memobj *o, const Elf64_Shdr *r, unsigned t)
 	}
 }
 
-/* libdwarf calls this right after loading a section that has a .rela. */
+/* Apply the .rela sections of section IDX, once (kt_dw_load_mem does it for
+ * every section; libdwarf calls it again after loading one). */
 static int
 mo_relocate(void *obj, Dwarf_Half idx, Dwarf_Debug dbg, int *error)
 {
@@ -321,7 +322,13 @@ kt_dw_load_mem(struct kt_dwarf *d)
 		return;
 	memcpy(&eh, d->mem, sizeof eh);
 	f->elf_type = eh.e_type;
+	/* Relocate everything now, so the checks below see the final bytes. */
+	for (unsigned i = 1; i < o->nsec; i++)
+		if (!(o->sh[i].sh_flags & SHF_EXECINSTR)) /* code: not ours to read */
+			mo_relocate(o, (Dwarf_Half)i, NULL, NULL);
 	f->has_info = section(o, ".debug_info", &size) && size > 0;
+	if ((p = section(o, ".debug_line", &size)) && !kt_dw_lines_ok(p, size))
+		f->lines_bad = true;
 	if ((p = section(o, ".debug_rnglists", &size)) && !kt_dw_lists_ok(p, size))
 		f->lists_bad = true;
 	if ((p = section(o, ".debug_loclists", &size)) && !kt_dw_lists_ok(p, size))

@@ -7,82 +7,17 @@
  * Each image becomes one object: its code ranges (executable sections with
  * a load address) in an address index, its function symbols sorted by
  * address.  The image itself is not kept: when DWARF is first needed it is
- * read again from the inferior (it stays there while registered).
+ * read again from the inferior (it stays there while registered).  The
+ * registration breakpoint and "info jit" are in gdbjit_hook.c.
  */
 #include "gdbjit.h"
 
-#include <elf.h>
-#include <gelf.h>
-#include <inttypes.h>
-#include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "addrmap.h"
-#include "bp.h"
 #include "dwarf.h"
-#include "format.h"
-#include "location.h"
+#include "gdbjit_int.h"
 #include "patch.h"
-#include "run.h"
-
-#define MAX_DESC 4
-#define MAX_ENTRIES (1u << 20)
-#define MAX_IMAGE (64u << 20)
-#define MAX_RANGES 8
-#define MAX_OBJ_SYMS 65536
-
-/* The GDB manual's layout, version 1, for a 64-bit inferior. */
-struct gj_descriptor {
-	uint32_t version;
-	uint32_t action_flag;
-	uint64_t relevant_entry;
-	uint64_t first_entry;
-};
-
-struct gj_entry {
-	uint64_t next, prev;
-	uint64_t symfile_addr, symfile_size;
-};
-
-struct gj_desc {
-	uint64_t addr;      /* __jit_debug_descriptor */
-	uint64_t register_fn; /* __jit_debug_register_code of the same module, 0 unknown */
-	struct gj_descriptor last;
-	bool walked;
-};
-
-struct gj_obj {
-	uint64_t entry, symfile, size;
-	uint64_t epoch;     /* walk that last saw it */
-	unsigned desc;
-	bool used;          /* slot in use */
-	bool dw_tried;
-	uint32_t nranges;
-	uint64_t lo[MAX_RANGES], len[MAX_RANGES];
-	struct kt_sym *syms;
-	size_t nsyms;
-	char *strs;
-	struct kt_dwarf *dw;
-};
-
-struct kt_gdbjit {
-	struct gj_desc desc[MAX_DESC];
-	size_t ndesc;
-	struct gj_obj *obj;
-	size_t nobj, capobj, live;
-	uint32_t *freel;
-	size_t nfree;
-	uint64_t *hkey;     /* entry address -> slot + 1 (open addressing) */
-	uint32_t *hval;
-	size_t hcap;
-	struct kt_addrmap index;
-	uint64_t epoch;
-	uint64_t hook;
-	bool hook_planted;
-	bool warned;
-	unsigned long hook_hits;
-};
 
 static struct kt_gdbjit *
 state(struct kt_session *s)
@@ -147,8 +82,8 @@ hput(struct kt_gdbjit *g, uint64_t key, uint32_t idx)
 	return true;
 }
 
-static struct gj_obj *
-hget(struct kt_gdbjit *g, uint64_t key)
+struct gj_obj *
+kt_gj_hget(struct kt_gdbjit *g, uint64_t key)
 {
 	if (!g->hcap)
 		return NULL;
@@ -158,115 +93,33 @@ hget(struct kt_gdbjit *g, uint64_t key)
 	return NULL;
 }
 
-/* Rebuild the hash from the live objects (after removals). */
+/* Remove KEY (if it maps to IDX), closing the gap by shifting back. */
 static void
-rehash(struct kt_gdbjit *g)
+hdel(struct kt_gdbjit *g, uint64_t key, uint32_t idx)
 {
-	if (g->hcap) {
-		memset(g->hval, 0, g->hcap * sizeof(*g->hval));
+	size_t i, j, mask = g->hcap - 1;
+
+	if (!g->hcap)
+		return;
+	for (i = hslot(g, key); g->hval[i]; i = (i + 1) & mask)
+		if (g->hkey[i] == key)
+			break;
+	if (!g->hval[i] || g->hval[i] != idx + 1)
+		return;
+	g->hval[i] = 0;
+	for (j = (i + 1) & mask; g->hval[j]; j = (j + 1) & mask) {
+		size_t home = hslot(g, g->hkey[j]);
+		/* move j back into the hole at i if its home is not in (i, j] */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			g->hkey[i] = g->hkey[j];
+			g->hval[i] = g->hval[j];
+			g->hval[j] = 0;
+			i = j;
+		}
 	}
-	for (size_t i = 0; i < g->nobj; i++)
-		if (g->obj[i].used)
-			hput(g, g->obj[i].entry, (uint32_t)i);
 }
 
 /* ---- objects ---- */
-
-static int
-sym_cmp(const void *a, const void *b)
-{
-	const struct kt_sym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* Symbols and code ranges of the image IMG[0, LEN), through libelf. */
-static void
-index_image(struct gj_obj *o, char *img, size_t len)
-{
-	Elf *e;
-	GElf_Ehdr eh;
-	Elf_Scn *scn = NULL;
-	size_t nsec = 0, cap = 0, strused = 0, strcap = 0;
-
-	if (elf_version(EV_CURRENT) == EV_NONE || !(e = elf_memory(img, len)))
-		return;
-	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || elf_getshdrnum(e, &nsec) != 0 ||
-	    nsec > 4096)
-		goto out;
-	/* code ranges: executable sections with a load address */
-	while ((scn = elf_nextscn(e, scn)) != NULL) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
-		    !(sh.sh_flags & SHF_ALLOC) || sh.sh_addr == 0 || sh.sh_size == 0 ||
-		    sh.sh_addr + sh.sh_size < sh.sh_addr || o->nranges >= MAX_RANGES)
-			continue;
-		o->lo[o->nranges] = sh.sh_addr;
-		o->len[o->nranges++] = sh.sh_size;
-	}
-	while ((scn = elf_nextscn(e, scn)) != NULL) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0 ||
-		    !(d = elf_getdata(scn, NULL)))
-			continue;
-		size_t n = sh.sh_size / sh.sh_entsize;
-		for (size_t i = 0; i < n && o->nsyms < MAX_OBJ_SYMS; i++) {
-			GElf_Sym sym;
-			GElf_Shdr ts;
-			Elf_Scn *tscn;
-			if (!gelf_getsym(d, (int)i, &sym))
-				break;
-			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
-			    sym.st_shndx >= nsec)
-				continue;
-			uint64_t addr = sym.st_value;
-			if (eh.e_type == ET_REL) {
-				if (!(tscn = elf_getscn(e, sym.st_shndx)) || !gelf_getshdr(tscn, &ts) ||
-				    ts.sh_addr == 0)
-					continue; /* not loaded */
-				addr += ts.sh_addr;
-			}
-			const char *name = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (!name || !*name)
-				continue;
-			size_t nl = strnlen(name, 4096) + 1;
-			if (nl > 4096)
-				continue;
-			if (o->nsyms == cap) {
-				size_t ncap = cap ? cap * 2 : 4;
-				struct kt_sym *nv = realloc(o->syms, ncap * sizeof(*nv));
-				if (!nv)
-					break;
-				o->syms = nv;
-				cap = ncap;
-			}
-			if (strused + nl > strcap) {
-				size_t ncap = strcap ? strcap * 2 : 256;
-				while (ncap < strused + nl)
-					ncap *= 2;
-				char *ns = realloc(o->strs, ncap);
-				if (!ns)
-					break;
-				o->strs = ns;
-				strcap = ncap;
-			}
-			memcpy(o->strs + strused, name, nl);
-			o->syms[o->nsyms].addr = addr;
-			o->syms[o->nsyms].size = sym.st_size;
-			o->syms[o->nsyms].name = (const char *)(uintptr_t)strused; /* fixed below */
-			o->nsyms++;
-			strused += nl;
-		}
-		break;
-	}
-	for (size_t i = 0; i < o->nsyms; i++)
-		o->syms[i].name = o->strs + (uintptr_t)o->syms[i].name;
-	if (o->nsyms > 1)
-		qsort(o->syms, o->nsyms, sizeof(*o->syms), sym_cmp);
-out:
-	elf_end(e);
-}
 
 /* A copy of O's image from the inferior, or NULL. */
 static char *
@@ -284,29 +137,29 @@ read_image(struct kt_session *s, const struct gj_obj *o)
 	return img;
 }
 
-static void
-obj_drop(struct kt_gdbjit *g, uint32_t idx)
+void
+kt_gj_obj_drop(struct kt_gdbjit *g, uint32_t idx)
 {
 	struct gj_obj *o = &g->obj[idx];
 
-	for (uint32_t r = 0; r < o->nranges; r++) {
+	for (uint32_t r = 0; r < o->im.nranges; r++) {
 		struct kt_addrmap_range cur;
 		/* only the ranges the index holds for this object */
-		if (kt_addrmap_lookup(&g->index, o->lo[r], &cur) == KT_OK && cur.payload == idx &&
-		    cur.start == o->lo[r])
-			kt_addrmap_remove(&g->index, o->lo[r], NULL);
+		if (kt_addrmap_lookup(&g->index, o->im.lo[r], &cur) == KT_OK && cur.payload == idx &&
+		    cur.start == o->im.lo[r])
+			kt_addrmap_remove(&g->index, o->im.lo[r], NULL);
 	}
+	hdel(g, o->entry, idx);
 	kt_dwarf_close(o->dw);
-	free(o->syms);
-	free(o->strs);
+	kt_gdbjit_image_free(&o->im);
 	memset(o, 0, sizeof(*o));
 	g->freel[g->nfree++] = idx;
 	g->live--;
 }
 
 /* A new object for entry E at ENTRY_ADDR; NULL when out of memory. */
-static struct gj_obj *
-obj_add(struct kt_session *s, struct kt_gdbjit *g, unsigned desc, uint64_t entry_addr,
+struct gj_obj *
+kt_gj_obj_add(struct kt_session *s, struct kt_gdbjit *g, unsigned desc, uint64_t entry_addr,
 	const struct gj_entry *e)
 {
 	uint32_t idx;
@@ -337,15 +190,19 @@ obj_add(struct kt_session *s, struct kt_gdbjit *g, unsigned desc, uint64_t entry
 	o->desc = desc;
 	g->live++;
 	if (!hput(g, entry_addr, idx)) {
-		obj_drop(g, idx);
+		kt_gj_obj_drop(g, idx);
 		return NULL;
 	}
+	if (g->nfresh < sizeof(g->fresh) / sizeof(g->fresh[0]))
+		g->fresh[g->nfresh++] = idx;
+	else
+		g->fresh_overflow = true;
 	char *img = read_image(s, o);
 	if (img)
-		index_image(o, img, (size_t)o->size);
+		kt_gdbjit_image_index(&o->im, img, (size_t)o->size);
 	free(img);
-	for (uint32_t r = 0; r < o->nranges; r++)
-		kt_addrmap_insert(&g->index, o->lo[r], o->len[r], idx); /* overlap: ignored */
+	for (uint32_t r = 0; r < o->im.nranges; r++)
+		kt_addrmap_insert(&g->index, o->im.lo[r], o->im.len[r], idx); /* overlap: ignored */
 	return o;
 }
 
@@ -388,8 +245,8 @@ kt_gdbjit_discover(struct kt_session *s)
 }
 
 /* Walk descriptor D's list; FORCE: even if the descriptor looks unchanged. */
-static void
-walk(struct kt_session *s, struct kt_gdbjit *g, unsigned di, bool force)
+void
+kt_gj_walk(struct kt_session *s, struct kt_gdbjit *g, unsigned di, bool force)
 {
 	struct gj_desc *d = &g->desc[di];
 	struct gj_descriptor now;
@@ -418,7 +275,7 @@ walk(struct kt_session *s, struct kt_gdbjit *g, unsigned di, bool force)
 			warn(s, g, "unreadable (an entry cannot be read)");
 			break;
 		}
-		struct gj_obj *o = hget(g, cur);
+		struct gj_obj *o = kt_gj_hget(g, cur);
 		if (o && o->desc == di && o->epoch == epoch) {
 			warn(s, g, "corrupt (its list has a cycle)");
 			complete = true;
@@ -427,25 +284,19 @@ walk(struct kt_session *s, struct kt_gdbjit *g, unsigned di, bool force)
 		if (o && (o->desc != di || o->symfile != e.symfile_addr ||
 			  o->size != e.symfile_size)) {
 			/* the entry's memory now describes another image */
-			obj_drop(g, (uint32_t)(o - g->obj));
-			rehash(g);
+			kt_gj_obj_drop(g, (uint32_t)(o - g->obj));
 			o = NULL;
 		}
-		if (!o && !(o = obj_add(s, g, di, cur, &e)))
+		if (!o && !(o = kt_gj_obj_add(s, g, di, cur, &e)))
 			break;
 		o->epoch = epoch;
 		cur = e.next;
 	}
 	if (!complete)
 		return;
-	bool dropped = false;
 	for (size_t i = 0; i < g->nobj; i++)
-		if (g->obj[i].used && g->obj[i].desc == di && g->obj[i].epoch != epoch) {
-			obj_drop(g, (uint32_t)i);
-			dropped = true;
-		}
-	if (dropped)
-		rehash(g);
+		if (g->obj[i].used && g->obj[i].desc == di && g->obj[i].epoch != epoch)
+			kt_gj_obj_drop(g, (uint32_t)i);
 }
 
 void
@@ -454,7 +305,7 @@ kt_gdbjit_sync(struct kt_session *s)
 	struct kt_gdbjit *g = s->gdbjit;
 
 	for (size_t i = 0; g && s->pid && i < g->ndesc; i++)
-		walk(s, g, (unsigned)i, false);
+		kt_gj_walk(s, g, (unsigned)i, false);
 }
 
 /* ---- queries ---- */
@@ -497,16 +348,16 @@ kt_gdbjit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *
 	memset(out, 0, sizeof(*out));
 	out->source = "gdb-jit";
 	/* the symbol at or below ADDR */
-	size_t lo = 0, hi = o->nsyms;
+	size_t lo = 0, hi = o->im.nsyms;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (o->syms[mid].addr <= addr)
+		if (o->im.syms[mid].addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (lo > 0) {
-		const struct kt_sym *sym = &o->syms[lo - 1];
+		const struct kt_sym *sym = &o->im.syms[lo - 1];
 		if (!sym->size || addr - sym->addr < sym->size) {
 			out->function = sym->name;
 			out->start = sym->addr;
@@ -541,14 +392,14 @@ kt_gdbjit_lookup(struct kt_session *s, const char *name, uint64_t **out)
 	kt_gdbjit_sync(s);
 	for (size_t i = 0; i < g->nobj; i++) {
 		const struct gj_obj *o = &g->obj[i];
-		for (size_t k = 0; o->used && k < o->nsyms; k++) {
-			if (strcmp(o->syms[k].name, name) != 0)
+		for (size_t k = 0; o->used && k < o->im.nsyms; k++) {
+			if (strcmp(o->im.syms[k].name, name) != 0)
 				continue;
 			uint64_t *nv = realloc(v, (n + 1) * sizeof(*v));
 			if (!nv)
 				break;
 			v = nv;
-			v[n++] = o->syms[k].addr;
+			v[n++] = o->im.syms[k].addr;
 		}
 	}
 	*out = v;
@@ -577,107 +428,6 @@ kt_gdbjit_after_prologue(struct kt_session *s, uint64_t entry, uint64_t *after)
 	return true;
 }
 
-/* ---- the registration breakpoint ---- */
-
-static bool
-any_pending(struct kt_session *s)
-{
-	for (size_t i = 0; i < s->bps.n; i++) {
-		const struct kt_bp *bp = s->bps.v[i];
-		if (bp->enabled && bp->naddrs == 0 && kt_location_is_function(bp->spec))
-			return true;
-	}
-	return false;
-}
-
-void
-kt_gdbjit_update_hook(struct kt_session *s, pid_t via)
-{
-	struct kt_gdbjit *g = s->gdbjit;
-
-	if (!g || via <= 0)
-		return;
-	bool want = any_pending(s);
-	if (want && !g->hook_planted) {
-		for (size_t i = 0; i < g->ndesc && !g->hook_planted; i++) {
-			uint64_t a = g->desc[i].register_fn;
-			if (a && kt_patch_get(s, via, a) == KT_OK) {
-				g->hook = a;
-				g->hook_planted = true;
-			}
-		}
-		/* what was registered before the breakpoint went in */
-		if (g->hook_planted)
-			kt_gdbjit_sync(s);
-	} else if (!want && g->hook_planted) {
-		kt_patch_put(s, via, g->hook);
-		g->hook_planted = false;
-		g->hook = 0;
-	}
-}
-
-bool
-kt_gdbjit_is_hook(struct kt_session *s, uint64_t addr)
-{
-	return s->gdbjit && s->gdbjit->hook_planted && s->gdbjit->hook == addr;
-}
-
-void
-kt_gdbjit_hook(struct kt_session *s, pid_t via)
-{
-	struct kt_gdbjit *g = s->gdbjit;
-
-	g->hook_hits++;
-	for (size_t i = 0; i < g->ndesc; i++)
-		walk(s, g, (unsigned)i, true);
-	/* resolves what it can, then kt_gdbjit_update_hook lifts the
-	   breakpoint if nothing is pending any more */
-	kt_run_resolve_pending(s, via);
-}
-
-unsigned long
-kt_gdbjit_hook_hits(const struct kt_session *s)
-{
-	return s->gdbjit ? s->gdbjit->hook_hits : 0;
-}
-
-size_t
-kt_gdbjit_info(struct kt_session *s, FILE *f)
-{
-	struct kt_gdbjit *g;
-	char name[256];
-
-	kt_gdbjit_discover(s);
-	g = s->gdbjit;
-	if (!g || g->ndesc == 0)
-		return 0;
-	kt_gdbjit_sync(s);
-	for (size_t d = 0; d < g->ndesc; d++) {
-		size_t nobj = 0, nfun = 0;
-		for (size_t i = 0; i < g->nobj; i++)
-			if (g->obj[i].used && g->obj[i].desc == d) {
-				nobj++;
-				nfun += g->obj[i].nsyms;
-			}
-		fprintf(f,
-			"GDB JIT interface at 0x%" PRIx64 ": %zu objects, %zu functions%s\n",
-			g->desc[d].addr, nobj, nfun,
-			g->hook_planted ? " (breakpoint on registrations: a breakpoint is pending)"
-					: "");
-		if (nfun == 0)
-			continue;
-		fprintf(f, "  %-18s %-10s %-18s %s\n", "Address", "Size", "Object", "Name");
-		for (size_t i = 0; i < g->nobj; i++) {
-			const struct gj_obj *o = &g->obj[i];
-			for (size_t k = 0; o->used && o->desc == d && k < o->nsyms; k++)
-				fprintf(f, "  0x%016" PRIx64 " %-10" PRIu64 " 0x%016" PRIx64 " %s\n",
-					o->syms[k].addr, o->syms[k].size, o->symfile,
-					kt_fmt_name(o->syms[k].name, name, sizeof(name)));
-		}
-	}
-	return g->ndesc;
-}
-
 void
 kt_gdbjit_free(struct kt_session *s)
 {
@@ -688,8 +438,7 @@ kt_gdbjit_free(struct kt_session *s)
 	for (size_t i = 0; i < g->nobj; i++)
 		if (g->obj[i].used) {
 			kt_dwarf_close(g->obj[i].dw);
-			free(g->obj[i].syms);
-			free(g->obj[i].strs);
+			kt_gdbjit_image_free(&g->obj[i].im);
 		}
 	free(g->obj);
 	free(g->freel);

@@ -34,6 +34,29 @@
 
 struct kt_dwarf;
 
+#define KT_GDBJIT_MAX_RANGES 8
+
+/* What one image holds (gdbjit_image.c): code ranges, function symbols. */
+struct kt_gdbjit_image {
+	uint32_t nranges;
+	uint64_t lo[KT_GDBJIT_MAX_RANGES], len[KT_GDBJIT_MAX_RANGES];
+	struct kt_sym *syms; /* runtime addresses, sorted; names point into strs */
+	size_t nsyms;
+	char *strs;
+};
+
+/*
+ * Index the ELF image IMG[0, LEN) into *OUT (zeroed first by the caller):
+ * executable allocated sections with a load address (sh_addr != 0) as code
+ * ranges (at most KT_GDBJIT_MAX_RANGES), and STT_FUNC symbols at runtime
+ * addresses: st_value, plus its section's sh_addr for a relocatable image
+ * (symbols of sections not loaded are skipped).  A corrupt image yields
+ * fewer or no entries.  IMG is only read; it may be freed afterwards.
+ */
+void kt_gdbjit_image_index(struct kt_gdbjit_image *out, char *img, size_t len);
+/* Free what kt_gdbjit_image_index allocated; *IM is empty afterwards. */
+void kt_gdbjit_image_free(struct kt_gdbjit_image *im);
+
 /* Look for __jit_debug_descriptor in modules not checked yet. */
 void kt_gdbjit_discover(struct kt_session *s);
 /* Walk the entry lists that changed since the last walk; read new images. */

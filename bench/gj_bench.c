@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gj_bench.c - a JIT that announces N small in-memory ELF objects through
+ * the GDB JIT interface, the way LLVM's RuntimeDyld does: each is a copy
+ * of TEMPLATE (a relocatable object with one function, its DWARF and
+ * .eh_frame, compiled by bench/gdbjit.sh), its function's code copied into
+ * an executable arena, and sh_addr of .text (and .eh_frame next to it)
+ * patched to where that copy lives.  The function is renamed gj_NNNNNNN
+ * in place (the template names it gj_0000000).
+ *
+ *   gj_bench TEMPLATE N          register N objects, print the time, exit 0
+ *   gj_bench TEMPLATE N hold     ... then call the last object's function,
+ *                                which calls back into a pause() loop: a
+ *                                JIT frame on the stack for an attach
+ *
+ * Prints "gj_bench: N objects, X ms" (the registration loop only), and in
+ * hold mode "gj_bench: holding" when the JIT frame is on the stack.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+struct jit_code_entry {
+	struct jit_code_entry *next_entry;
+	struct jit_code_entry *prev_entry;
+	const char *symfile_addr;
+	uint64_t symfile_size;
+};
+
+struct jit_descriptor {
+	uint32_t version;
+	uint32_t action_flag;
+	struct jit_code_entry *relevant_entry;
+	struct jit_code_entry *first_entry;
+};
+
+void __jit_debug_register_code(void);
+struct jit_descriptor __jit_debug_descriptor = {1, 0, NULL, NULL};
+
+__attribute__((noinline)) void
+__jit_debug_register_code(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+#define SLOT 128 /* bytes of arena per function */
+
+static void
+hold_cb(void)
+{
+	puts("gj_bench: holding");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+int
+main(int argc, char **argv)
+{
+	FILE *f;
+	long n;
+	unsigned char *tpl;
+	Elf64_Ehdr *eh;
+	Elf64_Shdr *sh;
+	const char *shstr;
+	int text = -1, eh_frame = -1;
+	size_t name_off = 0, len;
+	struct timespec t0, t1;
+
+	if (argc < 3 || !(f = fopen(argv[1], "rb"))) {
+		fprintf(stderr, "usage: gj_bench TEMPLATE.o N [hold]\n");
+		return 2;
+	}
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	rewind(f);
+	tpl = malloc(len);
+	if (!tpl || fread(tpl, 1, len, f) != len)
+		return 2;
+	fclose(f);
+	n = atol(argv[2]);
+	eh = (Elf64_Ehdr *)tpl;
+	sh = (Elf64_Shdr *)(tpl + eh->e_shoff);
+	shstr = (const char *)tpl + sh[eh->e_shstrndx].sh_offset;
+	for (int i = 1; i < eh->e_shnum; i++) {
+		if (!strcmp(shstr + sh[i].sh_name, ".text"))
+			text = i;
+		if (!strcmp(shstr + sh[i].sh_name, ".eh_frame"))
+			eh_frame = i;
+		if (sh[i].sh_type == SHT_STRTAB && i != eh->e_shstrndx) {
+			const char *p = memmem(tpl + sh[i].sh_offset, sh[i].sh_size, "gj_0000000", 11);
+			if (p)
+				name_off = (size_t)(p - (const char *)tpl) + 3;
+		}
+	}
+	if (text < 0 || sh[text].sh_size > SLOT || !name_off || n <= 0) {
+		fprintf(stderr, "gj_bench: bad template\n");
+		return 2;
+	}
+	unsigned char *arena = mmap(NULL, (size_t)n * SLOT, PROT_READ | PROT_WRITE | PROT_EXEC,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (arena == MAP_FAILED)
+		return 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		unsigned char *img = malloc(len);
+		struct jit_code_entry *e = malloc(sizeof(*e));
+		Elf64_Shdr *s;
+		char digits[8];
+		uint64_t at = (uint64_t)(uintptr_t)(arena + i * SLOT);
+
+		memcpy(img, tpl, len);
+		s = (Elf64_Shdr *)(img + eh->e_shoff);
+		memcpy(arena + i * SLOT, tpl + sh[text].sh_offset, sh[text].sh_size);
+		s[text].sh_addr = at;
+		if (eh_frame >= 0)
+			s[eh_frame].sh_addr = at + sh[text].sh_size; /* near: PC32 */
+		snprintf(digits, sizeof(digits), "%07ld", i % 10000000);
+		memcpy(img + name_off, digits, 7);
+		e->symfile_addr = (const char *)img;
+		e->symfile_size = len;
+		e->prev_entry = NULL;
+		e->next_entry = __jit_debug_descriptor.first_entry;
+		if (e->next_entry)
+			e->next_entry->prev_entry = e;
+		__jit_debug_descriptor.first_entry = e;
+		__jit_debug_descriptor.relevant_entry = e;
+		__jit_debug_descriptor.action_flag = 1; /* JIT_REGISTER_FN */
+		__jit_debug_register_code();
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("gj_bench: %ld objects, %.1f ms\n", n,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	fflush(stdout);
+	if (argc > 3 && !strcmp(argv[3], "hold")) {
+		int (*fn)(void (*)(void)) = (int (*)(void (*)(void)))(void *)(arena + (n - 1) * SLOT);
+		return fn(hold_cb);
+	}
+	return 0;
+}

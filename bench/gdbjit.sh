@@ -4,7 +4,7 @@
 #
 #   bench/gdbjit.sh               # ROUNDS=3 (5 for the lli crash), GDB_CAP=120
 #
-# (a) Registration: bench/gj_bench.c announces N small in-memory ELF
+# (a) Registration: build/progs/gjit (inferior/progs/gjit.c) announces N small in-memory ELF
 #     objects, each with a function, its DWARF (.debug_info, .debug_line,
 #     ...) and .eh_frame.  Wall time of the whole run untraced, under
 #     `kitrace launch --batch` (no breakpoint: registrations never stop),
@@ -16,13 +16,13 @@
 #     inferior/lli/crash.c (clang -O0 IR): `kitrace launch --batch -- lli
 #     crash.ll` against `gdb -batch -ex run -ex bt --args lli crash.ll`,
 #     medians of 5 (goal: kitrace <= 0.5 x gdb).
-# (c) Time to the first `bt` after attaching to gj_bench holding 1,000
+# (c) Time to the first `bt` after attaching to gjit holding 1,000
 #     registered objects with a JIT frame on the stack: `kitrace attach
 #     --batch -ex bt PID` against `gdb -batch -p PID -ex bt`.
 #
 # A run whose output lacks what it must show (the objects line, the JIT
 # frames) is INVALID and the script exits 1.  Being slow is not an error.
-# Environment: BUILD (default build), KITRACE, ROUNDS, GDB_CAP, NS, KT_NS.
+# Environment: BUILD (default build), KITRACE, PROGS, ROUNDS, GDB_CAP, NS, KT_NS.
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -39,10 +39,11 @@ command -v gdb >/dev/null 2>&1 || have_gdb=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kt-gdbjit.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"; [ -n "${HOLD:-}" ] && kill "$HOLD" 2>/dev/null' EXIT
 
+PROGS=${PROGS:-$BUILD/progs}
+GJ=$PROGS/gjit
+[ -x "$GJ" ] || { echo "gdbjit: $GJ not built (make progs)" >&2; exit 2; }
 mkdir -p "$BUILD/bench"
-GJ=$BUILD/bench/gj_bench
 TPL=$BUILD/bench/gj_tpl.o
-gcc -O2 -g -o "$GJ" bench/gj_bench.c || exit 2
 printf 'int gj_0000000(void (*cb)(void))\n{\n\tcb();\n\treturn 1;\n}\n' >"$TMP/gj_tpl.c"
 gcc -c -g -O0 -fno-omit-frame-pointer -o "$TPL" "$TMP/gj_tpl.c" || exit 2
 
@@ -82,7 +83,7 @@ echo "gdbjit: (a) registering N in-memory ELF objects with DWARF, wall seconds" 
 printf '  %7s %9s %9s %12s %9s %12s %14s\n' N untraced kitrace "kt+pending" gdb \
 	"gdb/kitrace" "gdb/kt+pend"
 for n in $NS $KT_NS; do
-	want="gj_bench: $n objects"
+	want="gjit: $n objects"
 	u=$(med_of "$ROUNDS" 300 "$want" "$GJ" "$TPL" "$n")
 	k=$(med_of "$ROUNDS" 300 "$want" "$KITRACE" launch --batch -- "$GJ" "$TPL" "$n")
 	p=$(med_of "$ROUNDS" 600 "$want" "$KITRACE" launch --batch -ex 'break never_comes' -- \
@@ -112,7 +113,7 @@ else
 fi
 
 echo
-echo "gdbjit: (c) attach to a process holding 1000 objects (a JIT frame on the stack), to the first bt"
+echo "gdbjit: (c) attach to gjit holding 1000 objects (a JIT frame on the stack), to the first bt; median of $ROUNDS"
 : >"$TMP/hold"
 "$GJ" "$TPL" 1000 hold >"$TMP/hold" 2>&1 &
 HOLD=$!

@@ -74,6 +74,16 @@ kt_dwarf_open_mem(void *buf, size_t len)
 		free(buf);
 		return NULL;
 	}
+	/* libdwarf is not always careful at the end of a section: what it
+	   reads past the image's last one is zeros, not heap left-overs. */
+	unsigned char *padded = realloc(buf, len + KT_DW_MEM_PAD);
+	if (!padded) {
+		free(buf);
+		free(d);
+		return NULL;
+	}
+	memset(padded + len, 0, KT_DW_MEM_PAD);
+	buf = padded;
 	d->mem = buf;
 	d->memlen = len;
 	d->main.fd = -1;

@@ -209,6 +209,8 @@ struct kt_dwarf {
 };
 
 #define KT_DW_NOSTR UINT32_MAX
+/* Zero bytes kt_dwarf_open_mem appends to an image. */
+#define KT_DW_MEM_PAD 4096
 /* libdwarf rule table size: x86-64 (0..16) and AArch64 (0..32), with room
    for the vector registers some CFI mentions (their rules are ignored). */
 #define KT_DW_RULES 128

@@ -329,6 +329,10 @@ kt_dw_load_mem(struct kt_dwarf *d)
 	f->has_info = section(o, ".debug_info", &size) && size > 0;
 	if ((p = section(o, ".debug_line", &size)) && !kt_dw_lines_ok(p, size))
 		f->lines_bad = true;
+	/* line-table paths are read from these without a bound */
+	if (((p = section(o, ".debug_line_str", &size)) && size && p[size - 1]) ||
+	    ((p = section(o, ".debug_str", &size)) && size && p[size - 1]))
+		f->lines_bad = true;
 	if ((p = section(o, ".debug_rnglists", &size)) && !kt_dw_lists_ok(p, size))
 		f->lists_bad = true;
 	if ((p = section(o, ".debug_loclists", &size)) && !kt_dw_lists_ok(p, size))

@@ -137,11 +137,43 @@ read_image(struct kt_session *s, const struct gj_obj *o)
 	return img;
 }
 
+/*
+ * O's code is gone: forget the breakpoint locations in it, never restore
+ * them over memory the JIT may reuse (invariant 3).  A breakpoint left
+ * without locations is pending again.
+ */
+static void
+forget_code(struct kt_session *s, const struct gj_obj *o)
+{
+	for (size_t i = 0; i < s->bps.n; i++) {
+		struct kt_bp *bp = s->bps.v[i];
+		size_t k = 0;
+		for (size_t n = 0; n < bp->naddrs; n++) {
+			uint64_t a = bp->addrs[n];
+			bool in = false;
+			for (uint32_t r = 0; r < o->im.nranges && !in; r++)
+				in = a >= o->im.lo[r] && a - o->im.lo[r] < o->im.len[r];
+			if (!in) {
+				bp->addrs[k++] = a;
+				continue;
+			}
+			if (bp->enabled)
+				kt_patch_forget(s, a);
+		}
+		if (k != bp->naddrs) {
+			bp->naddrs = k;
+			fprintf(s->err, "Breakpoint %d: its JIT code was unregistered%s\n", bp->num,
+				k ? "" : "; pending again");
+		}
+	}
+}
+
 void
-kt_gj_obj_drop(struct kt_gdbjit *g, uint32_t idx)
+kt_gj_obj_drop(struct kt_session *s, struct kt_gdbjit *g, uint32_t idx)
 {
 	struct gj_obj *o = &g->obj[idx];
 
+	forget_code(s, o);
 	for (uint32_t r = 0; r < o->im.nranges; r++) {
 		struct kt_addrmap_range cur;
 		/* only the ranges the index holds for this object */
@@ -190,7 +222,7 @@ kt_gj_obj_add(struct kt_session *s, struct kt_gdbjit *g, unsigned desc, uint64_t
 	o->desc = desc;
 	g->live++;
 	if (!hput(g, entry_addr, idx)) {
-		kt_gj_obj_drop(g, idx);
+		kt_gj_obj_drop(s, g, idx);
 		return NULL;
 	}
 	if (g->nfresh < sizeof(g->fresh) / sizeof(g->fresh[0]))
@@ -284,7 +316,7 @@ kt_gj_walk(struct kt_session *s, struct kt_gdbjit *g, unsigned di, bool force)
 		if (o && (o->desc != di || o->symfile != e.symfile_addr ||
 			  o->size != e.symfile_size)) {
 			/* the entry's memory now describes another image */
-			kt_gj_obj_drop(g, (uint32_t)(o - g->obj));
+			kt_gj_obj_drop(s, g, (uint32_t)(o - g->obj));
 			o = NULL;
 		}
 		if (!o && !(o = kt_gj_obj_add(s, g, di, cur, &e)))
@@ -296,7 +328,7 @@ kt_gj_walk(struct kt_session *s, struct kt_gdbjit *g, unsigned di, bool force)
 		return;
 	for (size_t i = 0; i < g->nobj; i++)
 		if (g->obj[i].used && g->obj[i].desc == di && g->obj[i].epoch != epoch)
-			kt_gj_obj_drop(g, (uint32_t)i);
+			kt_gj_obj_drop(s, g, (uint32_t)i);
 }
 
 void

@@ -43,7 +43,7 @@ hook_step(struct kt_session *s, struct kt_gdbjit *g, unsigned di)
 		o->epoch = g->epoch;
 	} else if (now.action_flag == 2 /* JIT_UNREGISTER_FN */ && o && o->desc == di &&
 		   now.first_entry != now.relevant_entry) {
-		kt_gj_obj_drop(g, (uint32_t)(o - g->obj));
+		kt_gj_obj_drop(s, g, (uint32_t)(o - g->obj));
 	} else if (memcmp(&now, &d->last, sizeof(now)) != 0) {
 		return false;
 	}

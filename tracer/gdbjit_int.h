@@ -71,8 +71,9 @@ struct gj_obj *kt_gj_hget(struct kt_gdbjit *g, uint64_t key);
  * object, indexed; NULL when out of memory. */
 struct gj_obj *kt_gj_obj_add(struct kt_session *s, struct kt_gdbjit *g, unsigned desc,
 			     uint64_t entry_addr, const struct gj_entry *e);
-/* Forget object IDX (its index entries, hash entry, DWARF). */
-void kt_gj_obj_drop(struct kt_gdbjit *g, uint32_t idx);
+/* Forget object IDX (its index entries, hash entry, DWARF) and the
+ * breakpoint locations in its code. */
+void kt_gj_obj_drop(struct kt_session *s, struct kt_gdbjit *g, uint32_t idx);
 /* Walk descriptor DI's list if it changed (or FORCE); objects not in it
  * any more are dropped, new ones added. */
 void kt_gj_walk(struct kt_session *s, struct kt_gdbjit *g, unsigned di, bool force);

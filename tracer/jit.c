@@ -263,6 +263,11 @@ kt_jit_plant_new(struct kt_session *s, pid_t via)
 {
 	struct kt_jit *j = s->jit;
 
+	/* GDB JIT objects: read what changed now (unregistered code forgets
+	 * its breakpoints), and catch registrations if a breakpoint became
+	 * pending again. */
+	kt_gdbjit_sync(s);
+	kt_gdbjit_update_hook(s, via);
 	if (!j || via <= 0)
 		return;
 	kt_jit_sync(s);

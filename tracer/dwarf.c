@@ -200,7 +200,7 @@ scan_elf(int fd, struct elf_facts *f)
 			}
 			data = elf_getdata(scn, NULL);
 			if (sh.sh_size > 0 &&
-			    (!data || !data->d_buf || !kt_dw_lines_ok(data->d_buf, data->d_size)))
+			    (!data || !data->d_buf || !kt_dw_lines_ok(data->d_buf, data->d_size, UINT64_MAX, UINT64_MAX)))
 				f->lines_bad = true;
 			continue;
 		}

@@ -224,8 +224,11 @@ void kt_dw_memobj_free(struct kt_dw_memobj *o);
 void kt_dw_file_setup(struct kt_dw_file *f);
 /* Are these .debug_rnglists/.debug_loclists headers safe for libdwarf? */
 bool kt_dw_lists_ok(const unsigned char *p, size_t size);
-/* Are these .debug_line headers safe for libdwarf (dwarf_linecheck.c)? */
-bool kt_dw_lines_ok(const unsigned char *p, size_t size);
+/* Are these .debug_line headers safe for libdwarf (dwarf_linecheck.c)?
+   The sizes of .debug_line_str and .debug_str bound string offsets
+   (UINT64_MAX: unknown). */
+bool kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size,
+		    uint64_t str_size);
 /* Build the line and function index once (dwarf_lines.c). */
 void kt_dw_index(struct kt_dwarf *d);
 /* Interned string I, or NULL. */

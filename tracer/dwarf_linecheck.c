@@ -9,7 +9,8 @@
  * dwarf_srcfiles crash.  So every DWARF 5 header is walked here first:
  * each path must be a string form, every other field a form this walker
  * can size, and every entry inside the unit.  Older headers (2-4) have no
- * forms and pass.  A section that fails gives no line information (its
+ * forms and pass.  String offsets must be inside their section when its
+ * size is known.  A section that fails gives no line information (its
  * functions and CFI are still used).
  */
 #define KT_DWARF_INTERNAL
@@ -23,6 +24,7 @@
 struct cursor {
 	const unsigned char *p;
 	size_t off, end;
+	uint64_t line_str, str; /* sizes of .debug_line_str and .debug_str */
 };
 
 static bool
@@ -63,8 +65,9 @@ skip_form(struct cursor *c, uint64_t form, bool path, unsigned offsize)
 			c->off++;
 		return c->off++ < c->end;
 	case DW_FORM_line_strp:
+		return get(c, offsize, &v) && v < c->line_str;
 	case DW_FORM_strp:
-		return get(c, offsize, &v);
+		return get(c, offsize, &v) && v < c->str;
 	}
 	if (path)
 		return false;
@@ -111,12 +114,12 @@ entries(struct cursor *c, unsigned offsize)
 }
 
 bool
-kt_dw_lines_ok(const unsigned char *p, size_t size)
+kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size, uint64_t str_size)
 {
 	size_t off = 0;
 
 	for (unsigned n = 0; off < size; n++) {
-		struct cursor c = {p, off, size};
+		struct cursor c = {p, off, size, line_str_size, str_size};
 		uint64_t len, ver, hlen, v, opbase;
 		unsigned offsize = 4;
 

@@ -327,7 +327,10 @@ kt_dw_load_mem(struct kt_dwarf *d)
 		if (!(o->sh[i].sh_flags & SHF_EXECINSTR)) /* code: not ours to read */
 			mo_relocate(o, (Dwarf_Half)i, NULL, NULL);
 	f->has_info = section(o, ".debug_info", &size) && size > 0;
-	if ((p = section(o, ".debug_line", &size)) && !kt_dw_lines_ok(p, size))
+	size_t lstr = 0, str = 0;
+	section(o, ".debug_line_str", &lstr);
+	section(o, ".debug_str", &str);
+	if ((p = section(o, ".debug_line", &size)) && !kt_dw_lines_ok(p, size, lstr, str))
 		f->lines_bad = true;
 	/* line-table paths are read from these without a bound */
 	if (((p = section(o, ".debug_line_str", &size)) && size && p[size - 1]) ||

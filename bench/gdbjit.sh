@@ -10,6 +10,7 @@
 #     `kitrace launch --batch` (no breakpoint: registrations never stop),
 #     under kitrace with a pending breakpoint (every registration stops and
 #     the new image is read, as gdb does), and under `gdb -batch -ex run`
+#     (each object: 3 functions, 2 struct types, ~460 bytes of .debug_info)
 #     (one run per N, capped at GDB_CAP seconds: "> cap"), for N = 250,
 #     500, 1000; kitrace alone also for 10000 and 100000.
 # (b) Time from launch to the finished crash report of lli running
@@ -44,7 +45,16 @@ GJ=$PROGS/gjit
 [ -x "$GJ" ] || { echo "gdbjit: $GJ not built (make progs)" >&2; exit 2; }
 mkdir -p "$BUILD/bench"
 TPL=$BUILD/bench/gj_tpl.o
-printf 'int gj_0000000(void (*cb)(void))\n{\n\tcb();\n\treturn 1;\n}\n' >"$TMP/gj_tpl.c"
+# One function the JIT calls first in .text, and a little more code and
+# types (DWARF) per object, as a real JIT's objects carry.
+cat >"$TMP/gj_tpl.c" <<'EOF'
+struct gj_point { int x, y; double w; const char *tag; };
+struct gj_node { struct gj_point p; struct gj_node *next; unsigned flags[4]; };
+int gj_0000000(void (*cb)(void)) { cb(); return 1; }
+static int gj_sum(const struct gj_node *n) { int s = 0; for (; n; n = n->next) s += n->p.x * n->p.y; return s; }
+static double gj_weight(const struct gj_node *n, int k) { double w = 0; while (n && k-- > 0) { w += n->p.w; n = n->next; } return w; }
+int gj_use(struct gj_node *n) { struct gj_point q = {1, 2, 0.0, 0}; return gj_sum(n) + (int)gj_weight(n, q.x); }
+EOF
 gcc -c -g -O0 -fno-omit-frame-pointer -o "$TPL" "$TMP/gj_tpl.c" || exit 2
 
 now() { date +%s.%N; }

@@ -406,6 +406,8 @@ kt_dwarf_close(struct kt_dwarf *d)
 	free(d->rows);
 	free(d->funcs);
 	free(d->inl);
+	free(d->ar);
+	free(d->cus_done);
 	free(d->path);
 	free(d->mem);
 	free(d);
@@ -507,7 +509,7 @@ kt_dwarf_addr2line(struct kt_dwarf *d, uint64_t addr, struct kt_dwarf_loc *out)
 	memset(out, 0, sizeof *out);
 	if (!d)
 		return false;
-	kt_dw_index(d);
+	kt_dw_index_at(d, addr);
 	r = last_row_le(d, addr);
 	if (r != SIZE_MAX && !d->rows[r].end && r + 1 < d->nrows) {
 		out->file = kt_dw_str(d, d->rows[r].file);

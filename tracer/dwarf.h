@@ -206,6 +206,19 @@ struct kt_dwarf {
 	size_t nrows, caprows;
 	struct kt_dw_func *funcs, *inl;
 	size_t nfuncs, capfuncs, ninl, capinl;
+	uint32_t seqno;     /* rows indexed so far (their order) */
+	size_t budget;      /* DIEs visited so far (also a DIE id) */
+	/* per-CU indexing by address (kt_dw_index_at) */
+	bool aranges_tried;
+	struct kt_dw_arange *ar; /* .debug_aranges, sorted by lo */
+	size_t nar, capar;
+	uint64_t *cus_done; /* DIE offsets of the CUs indexed */
+	size_t ncus_done, capcus_done;
+};
+
+struct kt_dw_arange {
+	uint64_t lo, hi;
+	uint64_t cu; /* CU DIE offset */
 };
 
 #define KT_DW_NOSTR UINT32_MAX
@@ -231,6 +244,10 @@ bool kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size,
 		    uint64_t str_size);
 /* Build the line and function index once (dwarf_lines.c). */
 void kt_dw_index(struct kt_dwarf *d);
+/* Index at least what covers ADDR: only its compilation unit when
+   .debug_aranges names one (a large debug file is then not read whole for
+   one address), else everything (kt_dw_index). */
+void kt_dw_index_at(struct kt_dwarf *d, uint64_t addr);
 /* Interned string I, or NULL. */
 static inline const char *
 kt_dw_str(const struct kt_dwarf *d, uint32_t i)

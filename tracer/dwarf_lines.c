@@ -3,7 +3,9 @@
  * dwarf_lines.c - the line and function index of one ELF file's DWARF:
  * built once, on the first query, by one pass over every compilation unit
  * (line table rows, DW_TAG_subprogram and DW_TAG_inlined_subroutine ranges),
- * sorted once; queries are binary searches.
+ * sorted once; queries are binary searches.  An address query indexes only
+ * the unit .debug_aranges names for it (kt_dw_index_at), so a backtrace
+ * through libc does not read all of libc's debug file.
  */
 #define KT_DWARF_INTERNAL
 #include "dwarf.h"
@@ -556,6 +558,14 @@ row_cmp(const void *a, const void *b)
 }
 
 static int
+func_cmp_arange(const void *a, const void *b)
+{
+	const struct kt_dw_arange *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int
 func_cmp(const void *a, const void *b)
 {
 	const struct kt_dw_func *x = a, *y = b;
@@ -569,46 +579,109 @@ func_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* The handle queries use and whether its line tables are usable; false
+ * when the file has no usable DWARF. */
+static bool
+pick(struct kt_dwarf *d, Dwarf_Debug *dbg, bool *no_lines)
+{
+	kt_dw_load(d);
+	if (d->main.dbg && (d->main.has_info || !d->debug.dbg)) {
+		*dbg = d->main.dbg;
+		*no_lines = d->main.lines_bad;
+		return !d->main.lists_bad;
+	}
+	*dbg = d->debug.dbg;
+	*no_lines = d->debug.lines_bad;
+	return *dbg != NULL;
+}
+
+/* Was the CU whose DIE is at OFF indexed already?  ADD: mark it. */
+static bool
+cu_done(struct kt_dwarf *d, uint64_t off, bool add)
+{
+	for (size_t i = 0; i < d->ncus_done; i++)
+		if (d->cus_done[i] == off)
+			return true;
+	if (add) {
+		uint64_t *e = push((void **)&d->cus_done, &d->ncus_done, &d->capcus_done,
+				   sizeof *e, MAX_CUS);
+		if (e)
+			*e = off;
+	}
+	return false;
+}
+
+/* Index the lines and functions of CU (version VER) into C->d. */
+static void
+index_cu(struct cu_ctx *c, Dwarf_Die cu, int ver)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Die child = NULL;
+	Dwarf_Addr base = 0;
+
+	c->cu = cu;
+	c->version = ver;
+	if (dwarf_lowpc(cu, &base, &err) != DW_DLV_OK) {
+		kt_dw_err(c->dbg, &err);
+		base = 0;
+	}
+	c->base = base;
+	for (size_t i = 0; i < MAX_FILENO; i++)
+		c->fmap[i] = KT_DW_NOSTR;
+	c->cfiles_loaded = c->no_lines; /* no files then */
+	c->ncfiles = 0;
+	if (!c->no_lines)
+		index_lines(c, &c->d->seqno);
+	if (dwarf_child(cu, &child, &err) == DW_DLV_OK)
+		walk(c, child, 1, 0);
+	else
+		kt_dw_err(c->dbg, &err);
+}
+
+static void
+sort_index(struct kt_dwarf *d)
+{
+	if (d->nrows)
+		qsort(d->rows, d->nrows, sizeof *d->rows, row_cmp);
+	if (d->nfuncs)
+		qsort(d->funcs, d->nfuncs, sizeof *d->funcs, func_cmp);
+	if (d->ninl)
+		qsort(d->inl, d->ninl, sizeof *d->inl, func_cmp);
+}
+
+static struct cu_ctx *
+new_ctx(struct kt_dwarf *d, Dwarf_Debug dbg, bool no_lines)
+{
+	struct cu_ctx *c = calloc(1, sizeof *c);
+
+	if (c) {
+		c->d = d;
+		c->dbg = dbg;
+		c->no_lines = no_lines;
+		c->budget = &d->budget;
+	}
+	return c;
+}
+
 void
 kt_dw_index(struct kt_dwarf *d)
 {
 	Dwarf_Debug dbg;
 	Dwarf_Error err = NULL;
-	uint32_t seqno = 0;
-	size_t budget = 0;
+	bool no_lines;
 	struct cu_ctx *c;
 
 	if (d->indexed)
 		return;
 	d->indexed = true;
-	kt_dw_load(d);
-	bool no_lines;
-
-	if (d->main.dbg && (d->main.has_info || !d->debug.dbg)) {
-		dbg = d->main.dbg;
-		if (d->main.lists_bad)
-			return;
-		no_lines = d->main.lines_bad;
-	} else {
-		dbg = d->debug.dbg;
-		no_lines = d->debug.lines_bad;
-	}
-	if (!dbg)
+	if (!pick(d, &dbg, &no_lines) || !(c = new_ctx(d, dbg, no_lines)))
 		return;
-	c = calloc(1, sizeof *c);
-	if (!c)
-		return;
-	c->d = d;
-	c->dbg = dbg;
-	c->no_lines = no_lines;
-	c->budget = &budget;
 	for (unsigned ncu = 0; ncu < MAX_CUS; ncu++) {
 		Dwarf_Unsigned hdr_len = 0, typeoff = 0, next_off = 0;
 		Dwarf_Half ver = 0, addr_sz = 0, off_sz = 0, ext_sz = 0, cu_type = 0;
-		Dwarf_Off abbrev_off = 0;
+		Dwarf_Off abbrev_off = 0, off = 0;
 		Dwarf_Sig8 sig;
-		Dwarf_Die cu = NULL, child = NULL;
-		Dwarf_Addr base = 0;
+		Dwarf_Die cu = NULL;
 		int rc = dwarf_next_cu_header_d(dbg, 1, &hdr_len, &ver, &abbrev_off, &addr_sz,
 						&off_sz, &ext_sz, &sig, &typeoff, &next_off,
 						&cu_type, &err);
@@ -623,30 +696,91 @@ kt_dw_index(struct kt_dwarf *d)
 			kt_dw_err(dbg, &err);
 			continue;
 		}
-		c->cu = cu;
-		c->version = ver;
-		if (dwarf_lowpc(cu, &base, &err) != DW_DLV_OK) {
+		/* CUs kt_dw_index_at indexed already are not indexed again */
+		if (dwarf_dieoffset(cu, &off, &err) != DW_DLV_OK)
 			kt_dw_err(dbg, &err);
-			base = 0;
-		}
-		c->base = base;
-		for (size_t i = 0; i < MAX_FILENO; i++)
-			c->fmap[i] = KT_DW_NOSTR;
-		c->cfiles_loaded = c->no_lines; /* no files then */
-		c->ncfiles = 0;
-		if (!c->no_lines)
-			index_lines(c, &seqno);
-		if (dwarf_child(cu, &child, &err) == DW_DLV_OK)
-			walk(c, child, 1, 0);
-		else
-			kt_dw_err(dbg, &err);
+		else if (!cu_done(d, off, false))
+			index_cu(c, cu, ver);
 		dwarf_dealloc(dbg, cu, DW_DLA_DIE);
 	}
 	free(c);
-	if (d->nrows)
-		qsort(d->rows, d->nrows, sizeof *d->rows, row_cmp);
-	if (d->nfuncs)
-		qsort(d->funcs, d->nfuncs, sizeof *d->funcs, func_cmp);
-	if (d->ninl)
-		qsort(d->inl, d->ninl, sizeof *d->inl, func_cmp);
+	sort_index(d);
+}
+
+/* .debug_aranges as sorted [lo, hi) -> CU DIE offset, once. */
+static void
+load_aranges(struct kt_dwarf *d, Dwarf_Debug dbg)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Arange *ar = NULL;
+	Dwarf_Signed n = 0;
+
+	d->aranges_tried = true;
+	if (dwarf_get_aranges(dbg, &ar, &n, &err) != DW_DLV_OK) {
+		kt_dw_err(dbg, &err);
+		return;
+	}
+	for (Dwarf_Signed i = 0; i < n; i++) {
+		Dwarf_Unsigned seg = 0, segsz = 0, len = 0;
+		Dwarf_Addr lo = 0;
+		Dwarf_Off cu = 0;
+		struct kt_dw_arange *e;
+
+		if (dwarf_get_arange_info_b(ar[i], &seg, &segsz, &lo, &len, &cu, &err) ==
+			    DW_DLV_OK &&
+		    len > 0 && lo + len > lo &&
+		    (e = push((void **)&d->ar, &d->nar, &d->capar, sizeof *e, MAX_FUNCS))) {
+			e->lo = lo;
+			e->hi = lo + len;
+			e->cu = cu;
+		}
+		kt_dw_err(dbg, &err);
+		dwarf_dealloc(dbg, ar[i], DW_DLA_ARANGE);
+	}
+	dwarf_dealloc(dbg, ar, DW_DLA_LIST);
+	if (d->nar)
+		qsort(d->ar, d->nar, sizeof *d->ar, func_cmp_arange);
+}
+
+void
+kt_dw_index_at(struct kt_dwarf *d, uint64_t addr)
+{
+	Dwarf_Debug dbg;
+	Dwarf_Error err = NULL;
+	bool no_lines;
+	const struct kt_dw_arange *hit = NULL;
+
+	if (d->indexed)
+		return;
+	if (!pick(d, &dbg, &no_lines)) {
+		d->indexed = true;
+		return;
+	}
+	if (!d->aranges_tried)
+		load_aranges(d, dbg);
+	for (size_t i = 0; i < d->nar && !hit; i++) /* aranges are few per CU */
+		if (addr >= d->ar[i].lo && addr < d->ar[i].hi)
+			hit = &d->ar[i];
+	if (!hit) {
+		/* no aranges, or ADDR is in a CU they omit: everything */
+		kt_dw_index(d);
+		return;
+	}
+	if (cu_done(d, hit->cu, true))
+		return;
+	Dwarf_Die cu = NULL;
+	Dwarf_Half ver = 0, offsz = 0;
+	struct cu_ctx *c = new_ctx(d, dbg, no_lines);
+	if (!c || dwarf_offdie_b(dbg, hit->cu, 1, &cu, &err) != DW_DLV_OK) {
+		kt_dw_err(dbg, &err);
+		free(c);
+		kt_dw_index(d);
+		return;
+	}
+	if (dwarf_get_version_of_die(cu, &ver, &offsz) != DW_DLV_OK)
+		ver = 0;
+	index_cu(c, cu, ver);
+	dwarf_dealloc(dbg, cu, DW_DLA_DIE);
+	free(c);
+	sort_index(d);
 }

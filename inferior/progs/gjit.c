@@ -2,12 +2,14 @@
 /*
  * gjit.c - a JIT that announces N small in-memory ELF objects through the
  * GDB JIT interface, the way LLVM's RuntimeDyld does: each is a copy of
- * TEMPLATE (a relocatable object defining "int gj_0000000(void (*cb)(void))
- * { cb(); return 1; }" with its DWARF and .eh_frame, compiled with gcc -c
- * -g by the test or benchmark), its function's code copied into an
- * executable arena, and sh_addr of .text (and .eh_frame after it) patched
- * to where that copy lives.  The function is renamed gj_NNNNNNN in place.
- * Used by tests/e2e/51_gdbjit.sh and bench/gdbjit.sh.
+ * TEMPLATE (a relocatable object whose .text starts with "int
+ * gj_0000000(void (*cb)(void)) { cb(); return 1; }", with its DWARF and
+ * .eh_frame, compiled with gcc -c -g by the test or benchmark; .text must
+ * need no relocation), its .text copied into an executable arena, and
+ * sh_addr of .text (and .eh_frame after it) patched to where that copy
+ * lives.  The function is renamed gj_NNNNNNN in place (in the symbol table
+ * and the DWARF strings).
+ * Used by tests/e2e/50_gdbjit.sh and bench/gdbjit.sh.
  *
  *   gjit TEMPLATE N          register N objects, print the time, exit 0
  *   gjit TEMPLATE N hold     ... then call the last object's function, which
@@ -57,8 +59,6 @@ __jit_debug_register_code(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-#define SLOT 128 /* bytes of arena per function */
-
 static void
 hold_cb(void)
 {
@@ -100,7 +100,7 @@ main(int argc, char **argv)
 	Elf64_Shdr *sh;
 	const char *shstr;
 	int text = -1, eh_frame = -1;
-	size_t name_off = 0, len;
+	size_t names[16], nnames = 0, len, slot;
 	struct timespec t0, t1;
 
 	if (argc < 3 || !(f = fopen(argv[1], "rb"))) {
@@ -123,17 +123,18 @@ main(int argc, char **argv)
 			text = i;
 		if (!strcmp(shstr + sh[i].sh_name, ".eh_frame"))
 			eh_frame = i;
-		if (sh[i].sh_type == SHT_STRTAB && i != eh->e_shstrndx) {
-			const char *p = memmem(tpl + sh[i].sh_offset, sh[i].sh_size, "gj_0000000", 11);
-			if (p)
-				name_off = (size_t)(p - (const char *)tpl) + 3;
-		}
 	}
-	if (text < 0 || sh[text].sh_size > SLOT || !name_off || n <= 0) {
+	/* every "gj_0000000" in the image: the symbol's and the DWARF's name */
+	for (const char *p = (const char *)tpl; nnames < 16 &&
+	     (p = memmem(p, len - (size_t)(p - (const char *)tpl), "gj_0000000", 11)) != NULL;
+	     p += 11)
+		names[nnames++] = (size_t)(p - (const char *)tpl) + 3;
+	slot = text >= 0 ? (sh[text].sh_size + 15) / 16 * 16 : 0;
+	if (text < 0 || slot == 0 || !nnames || n <= 0) {
 		fprintf(stderr, "gjit: bad template\n");
 		return 2;
 	}
-	unsigned char *arena = mmap(NULL, (size_t)n * SLOT, PROT_READ | PROT_WRITE | PROT_EXEC,
+	unsigned char *arena = mmap(NULL, (size_t)n * slot, PROT_READ | PROT_WRITE | PROT_EXEC,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (arena == MAP_FAILED)
 		return 2;
@@ -143,16 +144,17 @@ main(int argc, char **argv)
 		struct jit_code_entry *e = malloc(sizeof(*e));
 		Elf64_Shdr *s;
 		char digits[8];
-		uint64_t at = (uint64_t)(uintptr_t)(arena + i * SLOT);
+		uint64_t at = (uint64_t)(uintptr_t)(arena + i * slot);
 
 		memcpy(img, tpl, len);
 		s = (Elf64_Shdr *)(img + eh->e_shoff);
-		memcpy(arena + i * SLOT, tpl + sh[text].sh_offset, sh[text].sh_size);
+		memcpy(arena + i * slot, tpl + sh[text].sh_offset, sh[text].sh_size);
 		s[text].sh_addr = at;
 		if (eh_frame >= 0)
 			s[eh_frame].sh_addr = at + sh[text].sh_size; /* near: PC32 */
 		snprintf(digits, sizeof(digits), "%07ld", i % 10000000);
-		memcpy(img + name_off, digits, 7);
+		for (size_t k = 0; k < nnames; k++)
+			memcpy(img + names[k], digits, 7);
 		e->symfile_addr = (const char *)img;
 		e->symfile_size = len;
 		e->prev_entry = NULL;
@@ -170,7 +172,7 @@ main(int argc, char **argv)
 	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	fflush(stdout);
 	const char *mode = argc > 3 ? argv[3] : "";
-	int (*last)(void (*)(void)) = (int (*)(void (*)(void)))(void *)(arena + (n - 1) * SLOT);
+	int (*last)(void (*)(void)) = (int (*)(void (*)(void)))(void *)(arena + (n - 1) * slot);
 	int (*first)(void (*)(void)) = (int (*)(void (*)(void)))(void *)arena;
 	if (!strcmp(mode, "hold"))
 		return last(hold_cb);
@@ -182,7 +184,7 @@ main(int argc, char **argv)
 		announce(e, 2);
 		puts("gjit: unregistered");
 		fflush(stdout);
-		int (*second)(void (*)(void)) = (int (*)(void (*)(void)))(void *)(arena + SLOT);
+		int (*second)(void (*)(void)) = (int (*)(void (*)(void)))(void *)(arena + slot);
 		return second(nop_cb) - 1;
 	}
 	if (!strcmp(mode, "cycle"))

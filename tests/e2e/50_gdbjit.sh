@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# 51_gdbjit - the GDB JIT interface with a JIT we control
+# 50_gdbjit - the GDB JIT interface with a JIT we control
 # (inferior/progs/gjit.c registers N copies of a gcc-compiled object):
 # unregistered code forgets its breakpoints (pending again, never
 # restored); a corrupt list (a cycle, a 1 TiB image, an image of zeros)

@@ -8,7 +8,8 @@
  * patching sh_addr (as RuntimeDyld does), and asks for functions, source
  * lines and CFI steps at those load addresses, with a file opened by
  * libdwarf's ELF reader alongside (it leaves global state).  Then truncated and
- * bit-flipped copies must not crash.  Exits 77 (skip) without gcc.
+ * bit-flipped copies must not crash.  Also: an address query on a file
+ * indexes only its compilation unit.  Exits 77 (skip) without gcc.
  */
 #include <check.h>
 #include <elf.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define KT_DWARF_INTERNAL /* white-box: which units were indexed */
 #include "dwarf.h"
 
 static char tmp[256];
@@ -294,6 +296,40 @@ START_TEST(test_mem_bitflips)
 }
 END_TEST
 
+/* A file of two units: an address query indexes only its unit (by
+ * .debug_aranges); a name query then indexes the rest, without indexing
+ * the first unit twice. */
+START_TEST(test_index_by_unit)
+{
+	char path[512];
+	struct kt_dwarf *d, *full;
+	struct kt_dwarf_loc loc;
+	uint64_t entry, ap, other;
+
+	snprintf(path, sizeof path, "%s/two_units", tmp);
+	d = kt_dwarf_open(path);
+	full = kt_dwarf_open(path);
+	ck_assert(d && full);
+	ck_assert(kt_dwarf_function(full, "other_unit", &other, &ap));
+	ck_assert(kt_dwarf_function(full, "compute", &entry, &ap));
+	ck_assert(kt_dwarf_addr2line(d, ap, &loc));
+	ck_assert_str_eq(loc.function, "compute");
+	ck_assert_int_eq(loc.line, marker("compute_first"));
+	ck_assert(!d->indexed);
+	ck_assert_uint_eq(d->ncus_done, 1);
+	ck_assert_uint_lt(d->nrows, full->nrows);
+	ck_assert(kt_dwarf_addr2line(d, other, &loc));
+	ck_assert_str_eq(loc.function, "other_unit");
+	ck_assert_uint_eq(d->ncus_done, 2);
+	ck_assert(kt_dwarf_function(d, "main", &entry, &ap)); /* everything now */
+	ck_assert(d->indexed);
+	ck_assert_uint_eq(d->nrows, full->nrows);
+	ck_assert_uint_eq(d->nfuncs, full->nfuncs);
+	kt_dwarf_close(d);
+	kt_dwarf_close(full);
+}
+END_TEST
+
 START_TEST(test_mem_not_elf)
 {
 	char *junk = strdup("not an ELF image at all");
@@ -340,6 +376,18 @@ main(void)
 			return 1;
 		}
 	}
+	{
+		char cmd[4096];
+
+		snprintf(cmd, sizeof cmd,
+			 "printf 'int other_unit(int x)\\n{\\n\\treturn x + 7;\\n}\\n' >%s/other.c && "
+			 "gcc -g -O0 -o %s/two_units %s/t_basic.c %s/other.c",
+			 tmp, tmp, srcdir, tmp);
+		if (system(cmd) != 0) {
+			printf("FAIL: %s\n", cmd);
+			return 1;
+		}
+	}
 	s = suite_create("dwarf_mem");
 	tc = tcase_create("mem");
 	tcase_set_timeout(tc, 60);
@@ -348,6 +396,7 @@ main(void)
 	tcase_add_test(tc, test_mem_truncated);
 	tcase_add_test(tc, test_mem_bitflips);
 	tcase_add_test(tc, test_mem_not_elf);
+	tcase_add_test(tc, test_index_by_unit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -46,7 +46,8 @@ struct kt_dwarf *kt_dwarf_open(const char *path);
 /*
  * Open the ELF image BUF[0, LEN), a malloc'd copy of what a JIT registered
  * through the GDB JIT interface; D owns BUF from then on (it is freed by
- * kt_dwarf_close, or here on failure) and writes into it (relocations).
+ * kt_dwarf_close, or here on failure; it may be moved, so the caller must
+ * not touch BUF afterwards) and writes into it (relocations).
  * For a relocatable (ET_REL) image the section addresses (sh_addr) must be
  * where the sections were loaded, as LLVM's RuntimeDyld sets them: the
  * DWARF and .eh_frame relocations are applied against them, so every
@@ -242,6 +243,15 @@ bool kt_dw_lists_ok(const unsigned char *p, size_t size);
    (UINT64_MAX: unknown). */
 bool kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size,
 		    uint64_t str_size);
+/* The path of file FNO of the DWARF 5 line table at UNIT in .debug_line
+   LINE[0, SIZE), joined with its directory when relative, into BUF; false
+   if it is not a well-formed DWARF 5 table with that file (paths given as
+   DW_FORM_string or DW_FORM_line_strp into LSTR[0, LSTR_SIZE)).  Used for
+   in-memory objects instead of libdwarf's dwarf_linesrc. */
+bool kt_dw_v5_file(const unsigned char *line, size_t size, uint64_t unit,
+		   const unsigned char *lstr, size_t lstr_size, uint64_t fno, char *buf, size_t len);
+/* An in-memory image's section NAME (relocated), or NULL (dwarf_obj.c). */
+const unsigned char *kt_dw_mem_section(struct kt_dwarf *d, const char *name, size_t *size);
 /* Build the line and function index once (dwarf_lines.c). */
 void kt_dw_index(struct kt_dwarf *d);
 /* Index at least what covers ADDR: only its compilation unit when

@@ -8,13 +8,19 @@
  * DW_FORM_udata) is later used as a string pointer, and dwarf_linesrc or
  * dwarf_srcfiles crash.  So every DWARF 5 header is walked here first:
  * each path must be a string form, every other field a form this walker
- * can size, and every entry inside the unit.  Older headers (2-4) have no
+ * can size (DW_FORM_strp refused too: libdwarf reads it from a section it
+ * may not have loaded), every entry inside the unit, and every file's
+ * directory index below the number of directories (libdwarf checks it
+ * one too loosely and reads a pointer past its table).  Older headers (2-4) have no
  * forms and pass.  String offsets must be inside their section when its
  * size is known.  A section that fails gives no line information (its
  * functions and CFI are still used).
  */
 #define KT_DWARF_INTERNAL
 #include "dwarf.h"
+
+#include <stdio.h>
+#include <string.h>
 
 #include <libdwarf/dwarf.h> /* not tracer/dwarf.h */
 
@@ -25,6 +31,8 @@ struct cursor {
 	const unsigned char *p;
 	size_t off, end;
 	uint64_t line_str, str; /* sizes of .debug_line_str and .debug_str */
+	const unsigned char *lsdata; /* .debug_line_str, when paths are wanted */
+	const char *path;       /* the last path read (lsdata set) */
 };
 
 static bool
@@ -53,51 +61,61 @@ uleb(struct cursor *c, uint64_t *v)
 	return false;
 }
 
-/* Skip one value of FORM; PATH: it must be a string. */
+/* Skip one value of FORM (a constant's value in *V); PATH: it must be a
+ * string. */
 static bool
-skip_form(struct cursor *c, uint64_t form, bool path, unsigned offsize)
+skip_form(struct cursor *c, uint64_t form, bool path, unsigned offsize, uint64_t *v)
 {
-	uint64_t v;
-
+	*v = 0;
 	switch (form) {
 	case DW_FORM_string:
+		c->path = (const char *)c->p + c->off;
 		while (c->off < c->end && c->p[c->off])
 			c->off++;
 		return c->off++ < c->end;
 	case DW_FORM_line_strp:
-		return get(c, offsize, &v) && v < c->line_str;
+		if (!get(c, offsize, v) || *v >= c->line_str)
+			return false;
+		c->path = NULL;
+		if (c->lsdata && memchr(c->lsdata + *v, '\0', c->line_str - *v))
+			c->path = (const char *)c->lsdata + *v;
+		return true;
 	case DW_FORM_strp:
-		return get(c, offsize, &v) && v < c->str;
+		/* libdwarf may take .debug_str before it has loaded it: refused
+		   (producers use DW_FORM_line_strp in DWARF 5 line headers) */
+		(void)c->str;
+		return false;
 	}
 	if (path)
 		return false;
 	switch (form) {
 	case DW_FORM_data1:
-		return get(c, 1, &v);
+		return get(c, 1, v);
 	case DW_FORM_data2:
-		return get(c, 2, &v);
+		return get(c, 2, v);
 	case DW_FORM_data4:
-		return get(c, 4, &v);
+		return get(c, 4, v);
 	case DW_FORM_data8:
-		return get(c, 8, &v);
+		return get(c, 8, v);
 	case DW_FORM_data16:
-		return get(c, 8, &v) && get(c, 8, &v);
+		return get(c, 8, v) && get(c, 8, v);
 	case DW_FORM_udata:
-		return uleb(c, &v);
+		return uleb(c, v);
 	case DW_FORM_block:
-		if (!uleb(c, &v) || v > c->end - c->off)
+		if (!uleb(c, v) || *v > c->end - c->off)
 			return false;
-		c->off += v;
+		c->off += *v;
 		return true;
 	}
 	return false;
 }
 
-/* The entry format list, then the entries; true if all were well formed. */
+/* The entry format list, then the entries; true if all were well formed,
+ * with their count in *COUNT and every directory index below NDIRS. */
 static bool
-entries(struct cursor *c, unsigned offsize)
+entries(struct cursor *c, unsigned offsize, uint64_t ndirs, uint64_t *count)
 {
-	uint64_t nfmt, n, type[MAX_FORMATS], form[MAX_FORMATS];
+	uint64_t nfmt, n, v, type[MAX_FORMATS], form[MAX_FORMATS];
 
 	if (!get(c, 1, &nfmt) || nfmt > MAX_FORMATS)
 		return false;
@@ -108,8 +126,10 @@ entries(struct cursor *c, unsigned offsize)
 		return false;
 	for (uint64_t k = 0; k < n; k++)
 		for (uint64_t i = 0; i < nfmt; i++)
-			if (!skip_form(c, form[i], type[i] == DW_LNCT_path, offsize))
+			if (!skip_form(c, form[i], type[i] == DW_LNCT_path, offsize, &v) ||
+			    (type[i] == DW_LNCT_directory_index && v >= ndirs))
 				return false;
+	*count = n;
 	return true;
 }
 
@@ -147,8 +167,96 @@ kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size, uint
 		    opbase - 1 > c.end - c.off)
 			return false;
 		c.off += opbase - 1;
-		if (!entries(&c, offsize) || !entries(&c, offsize))
+		/* directories (no directory index among them), then files */
+		uint64_t ndirs = 0, nfiles = 0;
+		if (!entries(&c, offsize, 0, &ndirs) || !entries(&c, offsize, ndirs, &nfiles))
 			return false;
 	}
 	return true;
+}
+
+/* The header of the v5 unit at C->off: C positioned at its directory
+ * formats, C->end at the header's end. */
+static bool
+v5_header(struct cursor *c, unsigned *offsize)
+{
+	uint64_t len, ver, hlen, v, opbase;
+
+	*offsize = 4;
+	if (!get(c, 4, &len))
+		return false;
+	if (len >= 0xfffffff0u) {
+		if (len != 0xffffffffu || !get(c, 8, &len))
+			return false;
+		*offsize = 8;
+	}
+	if (len > c->end - c->off)
+		return false;
+	c->end = c->off + len;
+	if (!get(c, 2, &ver) || ver != 5 || !get(c, 2, &v) || !get(c, *offsize, &hlen) ||
+	    hlen > c->end - c->off)
+		return false;
+	c->end = c->off + hlen;
+	if (!get(c, 4, &v) || !get(c, 1, &v) || !get(c, 1, &opbase) || opbase == 0 ||
+	    opbase - 1 > c->end - c->off)
+		return false;
+	c->off += opbase - 1;
+	return true;
+}
+
+/* Entry K of the entry list at C: its path and directory index. */
+static bool
+v5_entry(struct cursor *c, unsigned offsize, uint64_t k, const char **path, uint64_t *dir)
+{
+	uint64_t nfmt, n, v, type[MAX_FORMATS], form[MAX_FORMATS];
+
+	*path = NULL;
+	*dir = 0;
+	if (!get(c, 1, &nfmt) || nfmt > MAX_FORMATS)
+		return false;
+	for (uint64_t i = 0; i < nfmt; i++)
+		if (!uleb(c, &type[i]) || !uleb(c, &form[i]))
+			return false;
+	if (!uleb(c, &n) || n > MAX_ENTRIES)
+		return false;
+	for (uint64_t e = 0; e < n; e++)
+		for (uint64_t i = 0; i < nfmt; i++) {
+			c->path = NULL;
+			if (!skip_form(c, form[i], type[i] == DW_LNCT_path, offsize, &v))
+				return false;
+			if (e != k)
+				continue;
+			if (type[i] == DW_LNCT_path)
+				*path = c->path;
+			else if (type[i] == DW_LNCT_directory_index)
+				*dir = v;
+		}
+	return k < n && *path;
+}
+
+bool
+kt_dw_v5_file(const unsigned char *line, size_t size, uint64_t unit, const unsigned char *lstr,
+	      size_t lstr_size, uint64_t fno, char *buf, size_t len)
+{
+	struct cursor c = {line, unit, size, lstr_size, 0, lstr, NULL};
+	const char *dpath, *fpath;
+	uint64_t dir, ignore;
+	unsigned offsize;
+
+	if (unit >= size || !v5_header(&c, &offsize))
+		return false;
+	size_t dirs = c.off;
+	/* skip the directories to reach the files, then come back */
+	uint64_t ndirs = 0;
+	struct cursor d = c;
+	if (!entries(&d, offsize, 0, &ndirs))
+		return false;
+	if (!v5_entry(&d, offsize, fno, &fpath, &dir) || dir >= ndirs)
+		return false;
+	if (fpath[0] == '/')
+		return (size_t)snprintf(buf, len, "%s", fpath) < len;
+	c.off = dirs;
+	if (!v5_entry(&c, offsize, dir, &dpath, &ignore))
+		return false;
+	return (size_t)snprintf(buf, len, "%s/%s", dpath, fpath) < len;
 }

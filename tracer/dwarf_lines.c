@@ -134,8 +134,28 @@ struct cu_ctx {
 	size_t ncfiles;
 	bool cfiles_loaded;
 	bool no_lines;            /* the line tables failed kt_dw_lines_ok */
+	bool own_files;           /* in-memory DWARF 5: file names read by
+	                             kt_dw_v5_file, never by libdwarf */
+	uint64_t line_unit;       /* the CU's line table offset (own_files) */
+	bool have_unit;
 	size_t *budget;           /* DIEs visited in this file: also a DIE id */
 };
+
+/* File FNO of the CU's DWARF 5 line table, read by kt_dw_v5_file. */
+static uint32_t
+own_file(struct cu_ctx *c, Dwarf_Unsigned fno)
+{
+	const unsigned char *line, *lstr;
+	size_t nline = 0, nlstr = 0;
+	char buf[MAX_STRLEN];
+
+	line = kt_dw_mem_section(c->d, ".debug_line", &nline);
+	lstr = kt_dw_mem_section(c->d, ".debug_line_str", &nlstr);
+	if (!c->have_unit || !line ||
+	    !kt_dw_v5_file(line, nline, c->line_unit, lstr, nlstr, fno, buf, sizeof buf))
+		return KT_DW_NOSTR;
+	return intern(c->d, buf);
+}
 
 static uint32_t
 line_file(struct cu_ctx *c, Dwarf_Line ln)
@@ -154,6 +174,17 @@ line_file(struct cu_ctx *c, Dwarf_Line ln)
 		}
 	} else {
 		kt_dw_err(c->dbg, &err);
+		if (c->own_files)
+			return KT_DW_NOSTR;
+	}
+	if (c->own_files) {
+		/* libdwarf 20210528 can read a pointer past its file tables on
+		   bad input (found by tests/fuzz/fuzz_elfmem.c): untrusted
+		   in-memory objects get their file names from our own reader */
+		s = own_file(c, fno);
+		if (cache)
+			c->fmap[fno] = s;
+		return s;
 	}
 	if (dwarf_linesrc(ln, &src, &err) != DW_DLV_OK) {
 		kt_dw_err(c->dbg, &err);
@@ -182,6 +213,11 @@ index_lines(struct cu_ctx *c, uint32_t *seqno)
 		kt_dw_err(c->dbg, &err);
 		return;
 	}
+	c->own_files = c->d->mem && ver >= 5;
+	Dwarf_Unsigned unit = 0;
+	c->have_unit = dwarf_srclines_table_offset(ctx, &unit, &err) == DW_DLV_OK;
+	kt_dw_err(c->dbg, &err);
+	c->line_unit = unit;
 	if (dwarf_srclines_from_linecontext(ctx, &lines, &n, &err) != DW_DLV_OK) {
 		kt_dw_err(c->dbg, &err);
 		n = 0;
@@ -228,6 +264,8 @@ index_lines(struct cu_ctx *c, uint32_t *seqno)
 static uint32_t
 cu_file(struct cu_ctx *c, Dwarf_Unsigned fno)
 {
+	if (c->own_files)
+		return own_file(c, fno); /* DWARF 5 numbers files from 0 */
 	if (!c->cfiles_loaded) {
 		Dwarf_Error err = NULL;
 		char **files = NULL;
@@ -630,6 +668,8 @@ index_cu(struct cu_ctx *c, Dwarf_Die cu, int ver)
 		c->fmap[i] = KT_DW_NOSTR;
 	c->cfiles_loaded = c->no_lines; /* no files then */
 	c->ncfiles = 0;
+	c->own_files = false;
+	c->have_unit = false;
 	if (!c->no_lines)
 		index_lines(c, &c->d->seqno);
 	if (dwarf_child(cu, &child, &err) == DW_DLV_OK)

@@ -357,3 +357,10 @@ kt_dw_load_mem(struct kt_dwarf *d)
 	}
 	kt_dw_file_setup(f);
 }
+
+const unsigned char *
+kt_dw_mem_section(struct kt_dwarf *d, const char *name, size_t *size)
+{
+	*size = 0;
+	return d->main.obj ? section(d->main.obj, name, size) : NULL;
+}

@@ -110,10 +110,13 @@ skip_form(struct cursor *c, uint64_t form, bool path, unsigned offsize, uint64_t
 	return false;
 }
 
-/* The entry format list, then the entries; true if all were well formed,
- * with their count in *COUNT and every directory index below NDIRS. */
+/* One entry list (format descriptions, then entries) at C: true if all
+ * were well formed, with their count in *COUNT and every directory index
+ * below NDIRS.  Entry WANT's path and directory index in *PATH and *DIR
+ * (with C->lsdata set; WANT UINT64_MAX: none). */
 static bool
-entries(struct cursor *c, unsigned offsize, uint64_t ndirs, uint64_t *count)
+entries(struct cursor *c, unsigned offsize, uint64_t ndirs, uint64_t *count, uint64_t want,
+	const char **path, uint64_t *dir)
 {
 	uint64_t nfmt, n, v, type[MAX_FORMATS], form[MAX_FORMATS];
 
@@ -125,62 +128,27 @@ entries(struct cursor *c, unsigned offsize, uint64_t ndirs, uint64_t *count)
 	if (!uleb(c, &n) || n > MAX_ENTRIES)
 		return false;
 	for (uint64_t k = 0; k < n; k++)
-		for (uint64_t i = 0; i < nfmt; i++)
+		for (uint64_t i = 0; i < nfmt; i++) {
+			c->path = NULL;
 			if (!skip_form(c, form[i], type[i] == DW_LNCT_path, offsize, &v) ||
 			    (type[i] == DW_LNCT_directory_index && v >= ndirs))
 				return false;
+			if (k == want && type[i] == DW_LNCT_path)
+				*path = c->path;
+			else if (k == want && type[i] == DW_LNCT_directory_index)
+				*dir = v;
+		}
 	*count = n;
 	return true;
 }
 
-bool
-kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size, uint64_t str_size)
-{
-	size_t off = 0;
-
-	for (unsigned n = 0; off < size; n++) {
-		struct cursor c = {p, off, size, line_str_size, str_size};
-		uint64_t len, ver, hlen, v, opbase;
-		unsigned offsize = 4;
-
-		if (n > (1u << 20) || !get(&c, 4, &len))
-			return false;
-		if (len >= 0xfffffff0u) {
-			if (len != 0xffffffffu || !get(&c, 8, &len))
-				return false;
-			offsize = 8;
-		}
-		if (len > size - c.off)
-			return false;
-		c.end = c.off + len;
-		off = c.end;
-		if (!get(&c, 2, &ver))
-			return false;
-		if (ver < 5)
-			continue; /* no entry formats */
-		if (ver > 5 || !get(&c, 2, &v) /* address and selector sizes */ ||
-		    !get(&c, offsize, &hlen) || hlen > c.end - c.off)
-			return false;
-		c.end = c.off + hlen; /* the header */
-		/* min_inst_length, max_ops, default_is_stmt, line_base, line_range */
-		if (!get(&c, 4, &v) || !get(&c, 1, &v) || !get(&c, 1, &opbase) || opbase == 0 ||
-		    opbase - 1 > c.end - c.off)
-			return false;
-		c.off += opbase - 1;
-		/* directories (no directory index among them), then files */
-		uint64_t ndirs = 0, nfiles = 0;
-		if (!entries(&c, offsize, 0, &ndirs) || !entries(&c, offsize, ndirs, &nfiles))
-			return false;
-	}
-	return true;
-}
-
-/* The header of the v5 unit at C->off: C positioned at its directory
- * formats, C->end at the header's end. */
+/* The unit at C->off: *NEXT where the next one starts, *VER its version;
+ * for version 5, C is left at its directory formats with C->end at the
+ * end of its header. */
 static bool
-v5_header(struct cursor *c, unsigned *offsize)
+unit_header(struct cursor *c, unsigned *offsize, uint64_t *ver, size_t *next)
 {
-	uint64_t len, ver, hlen, v, opbase;
+	uint64_t len, hlen, v, opbase;
 
 	*offsize = 4;
 	if (!get(c, 4, &len))
@@ -193,10 +161,16 @@ v5_header(struct cursor *c, unsigned *offsize)
 	if (len > c->end - c->off)
 		return false;
 	c->end = c->off + len;
-	if (!get(c, 2, &ver) || ver != 5 || !get(c, 2, &v) || !get(c, *offsize, &hlen) ||
-	    hlen > c->end - c->off)
+	*next = c->end;
+	if (!get(c, 2, ver))
 		return false;
-	c->end = c->off + hlen;
+	if (*ver < 5)
+		return true; /* no entry formats */
+	if (*ver > 5 || !get(c, 2, &v) /* address and selector sizes */ ||
+	    !get(c, *offsize, &hlen) || hlen > c->end - c->off)
+		return false;
+	c->end = c->off + hlen; /* the header */
+	/* min_inst_length, max_ops, default_is_stmt, line_base, line_range */
 	if (!get(c, 4, &v) || !get(c, 1, &v) || !get(c, 1, &opbase) || opbase == 0 ||
 	    opbase - 1 > c->end - c->off)
 		return false;
@@ -204,34 +178,25 @@ v5_header(struct cursor *c, unsigned *offsize)
 	return true;
 }
 
-/* Entry K of the entry list at C: its path and directory index. */
-static bool
-v5_entry(struct cursor *c, unsigned offsize, uint64_t k, const char **path, uint64_t *dir)
+bool
+kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size, uint64_t str_size)
 {
-	uint64_t nfmt, n, v, type[MAX_FORMATS], form[MAX_FORMATS];
+	size_t off = 0;
 
-	*path = NULL;
-	*dir = 0;
-	if (!get(c, 1, &nfmt) || nfmt > MAX_FORMATS)
-		return false;
-	for (uint64_t i = 0; i < nfmt; i++)
-		if (!uleb(c, &type[i]) || !uleb(c, &form[i]))
+	for (unsigned n = 0; off < size; n++) {
+		struct cursor c = {p, off, size, line_str_size, str_size, NULL, NULL};
+		uint64_t ver, ndirs = 0, nfiles = 0, dir;
+		unsigned offsize;
+		const char *path;
+
+		if (n > (1u << 20) || !unit_header(&c, &offsize, &ver, &off))
 			return false;
-	if (!uleb(c, &n) || n > MAX_ENTRIES)
-		return false;
-	for (uint64_t e = 0; e < n; e++)
-		for (uint64_t i = 0; i < nfmt; i++) {
-			c->path = NULL;
-			if (!skip_form(c, form[i], type[i] == DW_LNCT_path, offsize, &v))
-				return false;
-			if (e != k)
-				continue;
-			if (type[i] == DW_LNCT_path)
-				*path = c->path;
-			else if (type[i] == DW_LNCT_directory_index)
-				*dir = v;
-		}
-	return k < n && *path;
+		/* directories (no directory index among them), then files */
+		if (ver == 5 && (!entries(&c, offsize, 0, &ndirs, UINT64_MAX, &path, &dir) ||
+				 !entries(&c, offsize, ndirs, &nfiles, UINT64_MAX, &path, &dir)))
+			return false;
+	}
+	return true;
 }
 
 bool
@@ -239,24 +204,21 @@ kt_dw_v5_file(const unsigned char *line, size_t size, uint64_t unit, const unsig
 	      size_t lstr_size, uint64_t fno, char *buf, size_t len)
 {
 	struct cursor c = {line, unit, size, lstr_size, 0, lstr, NULL};
-	const char *dpath, *fpath;
-	uint64_t dir, ignore;
+	const char *dpath = NULL, *fpath = NULL;
+	uint64_t ver, dir = 0, ignore, ndirs = 0, nfiles = 0;
 	unsigned offsize;
+	size_t next, dirs;
 
-	if (unit >= size || !v5_header(&c, &offsize))
+	if (unit >= size || !unit_header(&c, &offsize, &ver, &next) || ver != 5)
 		return false;
-	size_t dirs = c.off;
-	/* skip the directories to reach the files, then come back */
-	uint64_t ndirs = 0;
-	struct cursor d = c;
-	if (!entries(&d, offsize, 0, &ndirs))
-		return false;
-	if (!v5_entry(&d, offsize, fno, &fpath, &dir) || dir >= ndirs)
+	dirs = c.off;
+	if (!entries(&c, offsize, 0, &ndirs, UINT64_MAX, &dpath, &ignore) ||
+	    !entries(&c, offsize, ndirs, &nfiles, fno, &fpath, &dir) || !fpath)
 		return false;
 	if (fpath[0] == '/')
 		return (size_t)snprintf(buf, len, "%s", fpath) < len;
 	c.off = dirs;
-	if (!v5_entry(&c, offsize, dir, &dpath, &ignore))
+	if (!entries(&c, offsize, 0, &ndirs, dir, &dpath, &ignore) || !dpath)
 		return false;
 	return (size_t)snprintf(buf, len, "%s/%s", dpath, fpath) < len;
 }

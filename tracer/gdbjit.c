@@ -272,8 +272,21 @@ kt_gdbjit_discover(struct kt_session *s)
 		struct gj_desc *d = &g->desc[g->ndesc++];
 		memset(d, 0, sizeof(*d));
 		d->addr = a;
-		d->register_fn = module_function(s, m, "__jit_debug_register_code");
 	}
+}
+
+uint64_t
+kt_gj_register_fn(struct kt_session *s, struct gj_desc *d)
+{
+	/* Looked up only when a breakpoint is pending: it loads the whole
+	 * symbol table of the module (libLLVM's is large). */
+	if (!d->register_tried) {
+		struct kt_module *m = kt_module_for_addr(s, d->addr);
+		d->register_tried = true;
+		if (m)
+			d->register_fn = module_function(s, m, "__jit_debug_register_code");
+	}
+	return d->register_fn;
 }
 
 /* Walk descriptor D's list; FORCE: even if the descriptor looks unchanged. */

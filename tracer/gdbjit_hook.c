@@ -94,7 +94,7 @@ kt_gdbjit_update_hook(struct kt_session *s, pid_t via)
 	bool want = any_pending(s);
 	if (want && !g->hook_planted) {
 		for (size_t i = 0; i < g->ndesc && !g->hook_planted; i++) {
-			uint64_t a = g->desc[i].register_fn;
+			uint64_t a = kt_gj_register_fn(s, &g->desc[i]);
 			if (a && kt_patch_get(s, via, a) == KT_OK) {
 				g->hook = a;
 				g->hook_planted = true;

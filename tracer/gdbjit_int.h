@@ -30,6 +30,7 @@ struct gj_entry {
 struct gj_desc {
 	uint64_t addr;      /* __jit_debug_descriptor */
 	uint64_t register_fn; /* __jit_debug_register_code of the same module, 0 unknown */
+	bool register_tried;  /* register_fn looked up (kt_gj_register_fn) */
 	struct gj_descriptor last;
 	bool walked;
 };
@@ -65,6 +66,8 @@ struct kt_gdbjit {
 	unsigned long hook_hits;
 };
 
+/* D's __jit_debug_register_code (in the module holding D), or 0. */
+uint64_t kt_gj_register_fn(struct kt_session *s, struct gj_desc *d);
 /* The object of entry address KEY, or NULL. */
 struct gj_obj *kt_gj_hget(struct kt_gdbjit *g, uint64_t key);
 /* Read the image of entry E (at ENTRY_ADDR, in descriptor DESC) into a new

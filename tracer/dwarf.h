@@ -264,6 +264,9 @@ kt_dw_str(const struct kt_dwarf *d, uint32_t i)
 {
 	return i < d->nstr ? d->str[i] : NULL;
 }
+/* The index of S, interned in D (dwarf_strings.c), or KT_DW_NOSTR (S NULL,
+   longer than 4096 bytes, or too many names). */
+uint32_t kt_dw_intern(struct kt_dwarf *d, const char *s);
 /* Free a libdwarf error, if any (never abort: errors are always returned). */
 void kt_dw_err(Dwarf_Debug dbg, Dwarf_Error *err);
 #endif

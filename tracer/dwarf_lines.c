@@ -18,87 +18,12 @@
 
 #define MAX_ROWS (4u << 20)       /* line-table rows indexed */
 #define MAX_FUNCS (4u << 20)      /* subprogram + inlined ranges indexed */
-#define MAX_STRS (1u << 20)       /* distinct names */
 #define MAX_STRLEN 4096
 #define MAX_CUS (1u << 20)
 #define MAX_DIES (64u << 20)      /* DIEs visited per file */
 #define MAX_DEPTH 64              /* DIE nesting */
 #define MAX_RANGES 256            /* ranges of one DIE */
 #define MAX_FILENO 4096           /* per-CU file number cache */
-
-/* ---- interned strings ---- */
-
-static uint32_t
-str_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
-static bool
-str_grow_hash(struct kt_dwarf *d)
-{
-	size_t cap = d->hashcap ? d->hashcap * 2 : 1024;
-	uint32_t *h = calloc(cap, sizeof *h);
-
-	if (!h)
-		return false;
-	for (size_t i = 0; i < d->nstr; i++) {
-		size_t j = str_hash(d->str[i], strlen(d->str[i])) & (cap - 1);
-
-		while (h[j])
-			j = (j + 1) & (cap - 1);
-		h[j] = (uint32_t)i + 1;
-	}
-	free(d->strhash);
-	d->strhash = h;
-	d->hashcap = cap;
-	return true;
-}
-
-/* The index of S (interned), or KT_DW_NOSTR. */
-static uint32_t
-intern(struct kt_dwarf *d, const char *s)
-{
-	size_t len, j;
-	char *copy;
-
-	if (!s)
-		return KT_DW_NOSTR;
-	len = strnlen(s, MAX_STRLEN + 1);
-	if (len > MAX_STRLEN)
-		return KT_DW_NOSTR;
-	if ((d->nstr + 1) * 2 > d->hashcap && !str_grow_hash(d))
-		return KT_DW_NOSTR;
-	j = str_hash(s, len) & (d->hashcap - 1);
-	while (d->strhash[j]) {
-		const char *t = d->str[d->strhash[j] - 1];
-
-		if (!strcmp(t, s))
-			return d->strhash[j] - 1;
-		j = (j + 1) & (d->hashcap - 1);
-	}
-	if (d->nstr >= MAX_STRS)
-		return KT_DW_NOSTR;
-	if (d->nstr == d->capstr) {
-		size_t cap = d->capstr ? d->capstr * 2 : 256;
-		char **v = realloc(d->str, cap * sizeof *v);
-
-		if (!v)
-			return KT_DW_NOSTR;
-		d->str = v;
-		d->capstr = cap;
-	}
-	copy = strdup(s);
-	if (!copy)
-		return KT_DW_NOSTR;
-	d->str[d->nstr] = copy;
-	d->strhash[j] = (uint32_t)d->nstr + 1;
-	return (uint32_t)d->nstr++;
-}
 
 /* Append one element to a growing array, capped at MAX elements. */
 static void *
@@ -154,7 +79,7 @@ own_file(struct cu_ctx *c, Dwarf_Unsigned fno)
 	if (!c->have_unit || !line ||
 	    !kt_dw_v5_file(line, nline, c->line_unit, lstr, nlstr, fno, buf, sizeof buf))
 		return KT_DW_NOSTR;
-	return intern(c->d, buf);
+	return kt_dw_intern(c->d, buf);
 }
 
 static uint32_t
@@ -190,7 +115,7 @@ line_file(struct cu_ctx *c, Dwarf_Line ln)
 		kt_dw_err(c->dbg, &err);
 		return KT_DW_NOSTR;
 	}
-	s = intern(c->d, src);
+	s = kt_dw_intern(c->d, src);
 	dwarf_dealloc(c->dbg, src, DW_DLA_STRING);
 	if (cache)
 		c->fmap[fno] = s;
@@ -279,7 +204,7 @@ cu_file(struct cu_ctx *c, Dwarf_Unsigned fno)
 		}
 		for (Dwarf_Signed i = 0; i < n; i++) {
 			if ((size_t)i < MAX_FILENO)
-				c->cfiles[c->ncfiles++] = intern(c->d, files[i]);
+				c->cfiles[c->ncfiles++] = kt_dw_intern(c->d, files[i]);
 			dwarf_dealloc(c->dbg, files[i], DW_DLA_STRING);
 		}
 		if (files)
@@ -338,7 +263,7 @@ die_name(struct cu_ctx *c, Dwarf_Die die, int hops)
 	char *name = NULL;
 
 	if (dwarf_diename(die, &name, &err) == DW_DLV_OK)
-		return intern(c->d, name);
+		return kt_dw_intern(c->d, name);
 	kt_dw_err(c->dbg, &err);
 	if (hops >= 4)
 		return KT_DW_NOSTR;

@@ -451,6 +451,28 @@ kt_gdbjit_lookup(struct kt_session *s, const char *name, uint64_t **out)
 	return n;
 }
 
+void
+kt_gdbjit_line2addrs(struct kt_session *s, const char *file, int line, uint64_t **out,
+		     size_t *n)
+{
+	struct kt_gdbjit *g = s->gdbjit;
+
+	if (!g)
+		return;
+	kt_gdbjit_sync(s);
+	for (size_t i = 0; i < g->nobj; i++) {
+		struct kt_dwarf *dw = g->obj[i].used ? obj_dwarf(s, &g->obj[i]) : NULL;
+		uint64_t *a = NULL;
+		size_t k = dw ? kt_dwarf_line2addrs(dw, file, line, &a) : 0;
+		uint64_t *v = k ? realloc(*out, (*n + k) * sizeof(*v)) : NULL;
+		for (size_t j = 0; v && j < k; j++)
+			v[(*n)++] = a[j]; /* runtime addresses already */
+		if (v)
+			*out = v;
+		free(a);
+	}
+}
+
 struct kt_dwarf *
 kt_gdbjit_dwarf(struct kt_session *s, uint64_t pc)
 {

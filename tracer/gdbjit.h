@@ -65,6 +65,10 @@ void kt_gdbjit_sync(struct kt_session *s);
 bool kt_gdbjit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info *out);
 /* Entry addresses of functions NAME in registered images; *out malloc'd. */
 size_t kt_gdbjit_lookup(struct kt_session *s, const char *name, uint64_t **out);
+/* Addresses of FILE:LINE in registered images with DWARF (each image's
+ * DWARF is read on first need), appended to *OUT (realloc'd, *N updated). */
+void kt_gdbjit_line2addrs(struct kt_session *s, const char *file, int line, uint64_t **out,
+			  size_t *n);
 /* If ENTRY is the entry of a function of a registered image with DWARF:
  * *AFTER the address of its second line-table row (GDB's rule for "break
  * FUNCTION"), true.  False otherwise. */

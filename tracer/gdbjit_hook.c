@@ -64,6 +64,8 @@ fresh_wanted(struct kt_session *s, struct kt_gdbjit *g)
 			const struct kt_bp *bp = s->bps.v[i];
 			if (!bp->enabled || bp->naddrs || !kt_location_is_function(bp->spec))
 				continue;
+			/* FILE:LINE: the new object's lines may hold it */
+			want = strchr(bp->spec, ':') != NULL;
 			for (size_t k = 0; o->used && k < o->im.nsyms && !want; k++)
 				want = strcmp(o->im.syms[k].name, bp->spec) == 0;
 		}

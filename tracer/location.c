@@ -83,6 +83,8 @@ kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out, size
 				*out = v;
 			free(a);
 		}
+		/* and the DWARF of GDB JIT objects (runtime addresses) */
+		kt_gdbjit_line2addrs(s, file, (int)line, out, n);
 		return KT_OK;
 	}
 	if (!valid_name(spec)) {

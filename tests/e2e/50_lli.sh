@@ -5,8 +5,8 @@
 # and its crash three calls deep must name every JIT frame with file:line
 # in order, then lli's own frames; the JSON report says "gdb-jit".  A
 # breakpoint on a function lli has not compiled yet stays pending, is
-# resolved when the image is registered, and stops there; bt and finish
-# work inside JIT code.  Without a pending breakpoint, registrations never
+# resolved when the image is registered, and stops there (a FILE:LINE one
+# too); bt and finish work inside JIT code.  Without a pending breakpoint, registrations never
 # stop the process (invariant 7), which KITRACE_STATS counts.
 # kt-timeout: 300
 . "${TESTS:-tests/e2e}/lib.sh"
@@ -90,6 +90,13 @@ for o in O0 O2; do
 	grep -Eq 'gdb-jit registrations stopped [1-9]' "$T/err" ||
 		fail "-$o: the pending breakpoint did not stop at the registration"
 done
+
+# FILE:LINE in JIT code, set before lli compiles it: from the object's lines.
+kt launch --batch -ex "break crash.c:$L_CRASH" -ex continue -ex kill -- lli "$T/crash_O0.ll"
+expect_status 137
+expect_err_contains "Breakpoint 1 (crash.c:$L_CRASH) pending."
+grep -q "^Thread 1 hit Breakpoint 1, .* in depth3+[0-9]* at .*crash.c:$L_CRASH$" "$T/err" ||
+	fail "FILE:LINE breakpoint in JIT code not hit"
 
 # No pending breakpoint: registrations never stop lli.
 KITRACE_STATS=1 kt launch --batch -- lli "$T/crash_O0.ll"

@@ -4,7 +4,7 @@
 #   make                  build/kitrace, build/libkitjit.{a,so}, build/kitdemo
 #   make check            install missing packages, build, run every test
 #   make demo             install missing packages, build, triage the bundled crash
-#   make fuzz             fuzz the registry reader (FUZZ_SECONDS, default 60)
+#   make fuzz             fuzz the registry and GDB JIT image readers (FUZZ_SECONDS, default 60)
 #   make bench            the benchmarks (bench/README.md)
 #   make SAN=asan check   the same suite built with a sanitizer (asan|ubsan),
 #                         in build-asan/ (build-ubsan/)

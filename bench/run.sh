@@ -26,4 +26,7 @@ bench/step_costs.sh || st=1
 echo
 echo "== registration: the JIT registry against no tracer and gdb =="
 bench/registration.sh || st=1
+echo
+echo "== gdbjit: the GDB JIT interface (registration, lli crash, attach) against gdb =="
+bench/gdbjit.sh || st=1
 exit $st

@@ -11,6 +11,8 @@ libedit-dev zlib1g-dev python3 gdb procps"
 need="$need clang libclang-rt-14-dev"
 # A real JIT that writes a perf map (tests/e2e/51_node_perfmap.sh).
 need="$need nodejs"
+# LLVM's lli: a real GDB JIT interface client (tests/e2e/50_lli.sh).
+need="$need llvm"
 
 missing=""
 for p in $need; do

@@ -63,11 +63,40 @@ kt_dwarf_open(const char *path)
 	return d;
 }
 
+struct kt_dwarf *
+kt_dwarf_open_mem(void *buf, size_t len)
+{
+	struct kt_dwarf *d;
+
+	if (!buf)
+		return NULL;
+	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG) != 0 || !(d = calloc(1, sizeof *d))) {
+		free(buf);
+		return NULL;
+	}
+	/* libdwarf is not always careful at the end of a section: what it
+	   reads past the image's last one is zeros, not heap left-overs. */
+	unsigned char *padded = realloc(buf, len + KT_DW_MEM_PAD);
+	if (!padded) {
+		free(buf);
+		free(d);
+		return NULL;
+	}
+	memset(padded + len, 0, KT_DW_MEM_PAD);
+	buf = padded;
+	d->mem = buf;
+	d->memlen = len;
+	d->main.fd = -1;
+	d->debug.fd = -1;
+	return d;
+}
+
 /* What the ELF headers say: type, .debug_info, build-id, debuglink. */
 struct elf_facts {
 	int type;
 	bool has_info;
 	bool lists_bad;
+	bool lines_bad;
 	unsigned char build_id[64];
 	size_t build_id_len;
 	char debuglink[256];
@@ -80,8 +109,8 @@ struct elf_facts {
  * .debug_info.  So the headers are checked here first, as strictly as it
  * checks them (and a little more): a file that fails is used for CFI only.
  */
-static bool
-lists_ok(const unsigned char *p, size_t size)
+bool
+kt_dw_lists_ok(const unsigned char *p, size_t size)
 {
 	size_t off = 0;
 
@@ -159,8 +188,20 @@ scan_elf(int fd, struct elf_facts *f)
 			}
 			data = elf_getdata(scn, NULL);
 			if (sh.sh_size > 0 &&
-			    (!data || !data->d_buf || !lists_ok(data->d_buf, data->d_size)))
+			    (!data || !data->d_buf || !kt_dw_lists_ok(data->d_buf, data->d_size)))
 				f->lists_bad = true;
+			continue;
+		}
+		if (!strcmp(name, ".debug_line") || !strcmp(name, ".zdebug_line")) {
+			if (name[1] == 'z' ||
+			    ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)) {
+				f->lines_bad = true;
+				continue;
+			}
+			data = elf_getdata(scn, NULL);
+			if (sh.sh_size > 0 &&
+			    (!data || !data->d_buf || !kt_dw_lines_ok(data->d_buf, data->d_size, UINT64_MAX, UINT64_MAX)))
+				f->lines_bad = true;
 			continue;
 		}
 		if (!strcmp(name, ".gnu_debuglink")) {
@@ -206,12 +247,19 @@ open_dwarf(struct kt_dw_file *f, int fd, const struct elf_facts *facts)
 	f->elf_type = facts->type;
 	f->has_info = facts->has_info;
 	f->lists_bad = facts->lists_bad;
+	f->lines_bad = facts->lines_bad;
 	rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &f->dbg, &err);
 	if (rc != DW_DLV_OK) {
 		kt_dw_err(NULL, &err);
 		f->dbg = NULL;
 		return;
 	}
+	kt_dw_file_setup(f);
+}
+
+void
+kt_dw_file_setup(struct kt_dw_file *f)
+{
 	dwarf_set_frame_rule_table_size(f->dbg, KT_DW_RULES);
 	/* Registers without a rule keep their value (callee-saved registers
 	   of a leaf, x30 on AArch64); "undefined" then means DW_CFA_undefined. */
@@ -299,6 +347,10 @@ kt_dw_load(struct kt_dwarf *d)
 	if (d->opened)
 		return;
 	d->opened = true;
+	if (d->mem) {
+		kt_dw_load_mem(d);
+		return;
+	}
 	fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
@@ -328,9 +380,14 @@ close_file(struct kt_dw_file *f)
 		if (f->df_cies || f->df_fdes)
 			dwarf_fde_cie_list_dealloc(f->dbg, f->df_cies, f->df_ncie, f->df_fdes,
 						   f->df_nfde);
-		dwarf_finish(f->dbg, &err);
+		/* an in-memory image was opened with dwarf_object_init_b */
+		if (f->obj)
+			dwarf_object_finish(f->dbg, &err);
+		else
+			dwarf_finish(f->dbg, &err);
 		kt_dw_err(NULL, &err);
 	}
+	kt_dw_memobj_free(f->obj);
 	if (f->fd >= 0)
 		close(f->fd);
 }
@@ -349,7 +406,10 @@ kt_dwarf_close(struct kt_dwarf *d)
 	free(d->rows);
 	free(d->funcs);
 	free(d->inl);
+	free(d->ar);
+	free(d->cus_done);
 	free(d->path);
+	free(d->mem);
 	free(d);
 }
 
@@ -449,7 +509,7 @@ kt_dwarf_addr2line(struct kt_dwarf *d, uint64_t addr, struct kt_dwarf_loc *out)
 	memset(out, 0, sizeof *out);
 	if (!d)
 		return false;
-	kt_dw_index(d);
+	kt_dw_index_at(d, addr);
 	r = last_row_le(d, addr);
 	if (r != SIZE_MAX && !d->rows[r].end && r + 1 < d->nrows) {
 		out->file = kt_dw_str(d, d->rows[r].file);

@@ -43,6 +43,20 @@ struct kt_dwarf;
  * and under /usr/lib/debug/PATH's dir/ (the CRC is not checked).
  */
 struct kt_dwarf *kt_dwarf_open(const char *path);
+/*
+ * Open the ELF image BUF[0, LEN), a malloc'd copy of what a JIT registered
+ * through the GDB JIT interface; D owns BUF from then on (it is freed by
+ * kt_dwarf_close, or here on failure; it may be moved, so the caller must
+ * not touch BUF afterwards) and writes into it (relocations).
+ * For a relocatable (ET_REL) image the section addresses (sh_addr) must be
+ * where the sections were loaded, as LLVM's RuntimeDyld sets them: the
+ * DWARF and .eh_frame relocations are applied against them, so every
+ * address in and out of the queries is a runtime address (bias 0).
+ * Returns NULL only if BUF is NULL or not ELF; an image without DWARF or
+ * CFI, or a corrupt one, just answers nothing.  Nothing is parsed until a
+ * query asks.
+ */
+struct kt_dwarf *kt_dwarf_open_mem(void *buf, size_t len);
 /* Free D and everything it returned; D may be NULL. */
 void kt_dwarf_close(struct kt_dwarf *d);
 
@@ -168,12 +182,17 @@ struct kt_dw_func {
 	uint8_t entry;      /* this range holds the function's entry */
 };
 
+struct kt_dw_memobj;
+
 struct kt_dw_file {
 	int fd;
 	Dwarf_Debug dbg;   /* NULL: no DWARF */
+	struct kt_dw_memobj *obj;      /* in-memory image (dwarf_obj.c), or NULL */
+	Dwarf_Obj_Access_Interface iface; /* ... its access methods: libdwarf keeps a pointer */
 	int elf_type;      /* e_type */
 	bool has_info;     /* has .debug_info */
 	bool lists_bad;    /* bad .debug_rnglists/loclists: never load .debug_info */
+	bool lines_bad;    /* a .debug_line header libdwarf would misread: no lines */
 	bool cfi_loaded;
 	Dwarf_Cie *eh_cies, *df_cies;
 	Dwarf_Fde *eh_fdes, *df_fdes;
@@ -181,7 +200,9 @@ struct kt_dw_file {
 };
 
 struct kt_dwarf {
-	char *path;
+	char *path;         /* NULL for an image in memory */
+	unsigned char *mem; /* the image in memory (kt_dwarf_open_mem), owned */
+	size_t memlen;
 	bool opened;        /* kt_dw_load ran */
 	bool indexed;       /* kt_dw_index ran */
 	struct kt_dw_file main, debug;  /* debug.dbg: the separate debug file */
@@ -195,23 +216,66 @@ struct kt_dwarf {
 	size_t nrows, caprows;
 	struct kt_dw_func *funcs, *inl;
 	size_t nfuncs, capfuncs, ninl, capinl;
+	uint32_t seqno;     /* rows indexed so far (their order) */
+	size_t budget;      /* DIEs visited so far (also a DIE id) */
+	/* per-CU indexing by address (kt_dw_index_at) */
+	bool aranges_tried;
+	struct kt_dw_arange *ar; /* .debug_aranges, sorted by lo */
+	size_t nar, capar;
+	uint64_t *cus_done; /* DIE offsets of the CUs indexed */
+	size_t ncus_done, capcus_done;
+};
+
+struct kt_dw_arange {
+	uint64_t lo, hi;
+	uint64_t cu; /* CU DIE offset */
 };
 
 #define KT_DW_NOSTR UINT32_MAX
+/* Zero bytes kt_dwarf_open_mem appends to an image. */
+#define KT_DW_MEM_PAD 4096
 /* libdwarf rule table size: x86-64 (0..16) and AArch64 (0..32), with room
    for the vector registers some CFI mentions (their rules are ignored). */
 #define KT_DW_RULES 128
 
 /* Open the DWARF handles (main file, debug file) once. */
 void kt_dw_load(struct kt_dwarf *d);
+/* Open the in-memory image's handle (dwarf_obj.c); kt_dw_load calls it. */
+void kt_dw_load_mem(struct kt_dwarf *d);
+void kt_dw_memobj_free(struct kt_dw_memobj *o);
+/* Set up a freshly opened handle's frame-rule table. */
+void kt_dw_file_setup(struct kt_dw_file *f);
+/* Are these .debug_rnglists/.debug_loclists headers safe for libdwarf? */
+bool kt_dw_lists_ok(const unsigned char *p, size_t size);
+/* Are these .debug_line headers safe for libdwarf (dwarf_linecheck.c)?
+   The sizes of .debug_line_str and .debug_str bound string offsets
+   (UINT64_MAX: unknown). */
+bool kt_dw_lines_ok(const unsigned char *p, size_t size, uint64_t line_str_size,
+		    uint64_t str_size);
+/* The path of file FNO of the DWARF 5 line table at UNIT in .debug_line
+   LINE[0, SIZE), joined with its directory when relative, into BUF; false
+   if it is not a well-formed DWARF 5 table with that file (paths given as
+   DW_FORM_string or DW_FORM_line_strp into LSTR[0, LSTR_SIZE)).  Used for
+   in-memory objects instead of libdwarf's dwarf_linesrc. */
+bool kt_dw_v5_file(const unsigned char *line, size_t size, uint64_t unit,
+		   const unsigned char *lstr, size_t lstr_size, uint64_t fno, char *buf, size_t len);
+/* An in-memory image's section NAME (relocated), or NULL (dwarf_obj.c). */
+const unsigned char *kt_dw_mem_section(struct kt_dwarf *d, const char *name, size_t *size);
 /* Build the line and function index once (dwarf_lines.c). */
 void kt_dw_index(struct kt_dwarf *d);
+/* Index at least what covers ADDR: only its compilation unit when
+   .debug_aranges names one (a large debug file is then not read whole for
+   one address), else everything (kt_dw_index). */
+void kt_dw_index_at(struct kt_dwarf *d, uint64_t addr);
 /* Interned string I, or NULL. */
 static inline const char *
 kt_dw_str(const struct kt_dwarf *d, uint32_t i)
 {
 	return i < d->nstr ? d->str[i] : NULL;
 }
+/* The index of S, interned in D (dwarf_strings.c), or KT_DW_NOSTR (S NULL,
+   longer than 4096 bytes, or too many names). */
+uint32_t kt_dw_intern(struct kt_dwarf *d, const char *s);
 /* Free a libdwarf error, if any (never abort: errors are always returned). */
 void kt_dw_err(Dwarf_Debug dbg, Dwarf_Error *err);
 #endif

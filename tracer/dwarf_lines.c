@@ -3,7 +3,9 @@
  * dwarf_lines.c - the line and function index of one ELF file's DWARF:
  * built once, on the first query, by one pass over every compilation unit
  * (line table rows, DW_TAG_subprogram and DW_TAG_inlined_subroutine ranges),
- * sorted once; queries are binary searches.
+ * sorted once; queries are binary searches.  An address query indexes only
+ * the unit .debug_aranges names for it (kt_dw_index_at), so a backtrace
+ * through libc does not read all of libc's debug file.
  */
 #define KT_DWARF_INTERNAL
 #include "dwarf.h"
@@ -16,87 +18,12 @@
 
 #define MAX_ROWS (4u << 20)       /* line-table rows indexed */
 #define MAX_FUNCS (4u << 20)      /* subprogram + inlined ranges indexed */
-#define MAX_STRS (1u << 20)       /* distinct names */
 #define MAX_STRLEN 4096
 #define MAX_CUS (1u << 20)
 #define MAX_DIES (64u << 20)      /* DIEs visited per file */
 #define MAX_DEPTH 64              /* DIE nesting */
 #define MAX_RANGES 256            /* ranges of one DIE */
 #define MAX_FILENO 4096           /* per-CU file number cache */
-
-/* ---- interned strings ---- */
-
-static uint32_t
-str_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
-static bool
-str_grow_hash(struct kt_dwarf *d)
-{
-	size_t cap = d->hashcap ? d->hashcap * 2 : 1024;
-	uint32_t *h = calloc(cap, sizeof *h);
-
-	if (!h)
-		return false;
-	for (size_t i = 0; i < d->nstr; i++) {
-		size_t j = str_hash(d->str[i], strlen(d->str[i])) & (cap - 1);
-
-		while (h[j])
-			j = (j + 1) & (cap - 1);
-		h[j] = (uint32_t)i + 1;
-	}
-	free(d->strhash);
-	d->strhash = h;
-	d->hashcap = cap;
-	return true;
-}
-
-/* The index of S (interned), or KT_DW_NOSTR. */
-static uint32_t
-intern(struct kt_dwarf *d, const char *s)
-{
-	size_t len, j;
-	char *copy;
-
-	if (!s)
-		return KT_DW_NOSTR;
-	len = strnlen(s, MAX_STRLEN + 1);
-	if (len > MAX_STRLEN)
-		return KT_DW_NOSTR;
-	if ((d->nstr + 1) * 2 > d->hashcap && !str_grow_hash(d))
-		return KT_DW_NOSTR;
-	j = str_hash(s, len) & (d->hashcap - 1);
-	while (d->strhash[j]) {
-		const char *t = d->str[d->strhash[j] - 1];
-
-		if (!strcmp(t, s))
-			return d->strhash[j] - 1;
-		j = (j + 1) & (d->hashcap - 1);
-	}
-	if (d->nstr >= MAX_STRS)
-		return KT_DW_NOSTR;
-	if (d->nstr == d->capstr) {
-		size_t cap = d->capstr ? d->capstr * 2 : 256;
-		char **v = realloc(d->str, cap * sizeof *v);
-
-		if (!v)
-			return KT_DW_NOSTR;
-		d->str = v;
-		d->capstr = cap;
-	}
-	copy = strdup(s);
-	if (!copy)
-		return KT_DW_NOSTR;
-	d->str[d->nstr] = copy;
-	d->strhash[j] = (uint32_t)d->nstr + 1;
-	return (uint32_t)d->nstr++;
-}
 
 /* Append one element to a growing array, capped at MAX elements. */
 static void *
@@ -131,8 +58,29 @@ struct cu_ctx {
 	uint32_t cfiles[MAX_FILENO]; /* dwarf_srcfiles() -> string */
 	size_t ncfiles;
 	bool cfiles_loaded;
+	bool no_lines;            /* the line tables failed kt_dw_lines_ok */
+	bool own_files;           /* in-memory DWARF 5: file names read by
+	                             kt_dw_v5_file, never by libdwarf */
+	uint64_t line_unit;       /* the CU's line table offset (own_files) */
+	bool have_unit;
 	size_t *budget;           /* DIEs visited in this file: also a DIE id */
 };
+
+/* File FNO of the CU's DWARF 5 line table, read by kt_dw_v5_file. */
+static uint32_t
+own_file(struct cu_ctx *c, Dwarf_Unsigned fno)
+{
+	const unsigned char *line, *lstr;
+	size_t nline = 0, nlstr = 0;
+	char buf[MAX_STRLEN];
+
+	line = kt_dw_mem_section(c->d, ".debug_line", &nline);
+	lstr = kt_dw_mem_section(c->d, ".debug_line_str", &nlstr);
+	if (!c->have_unit || !line ||
+	    !kt_dw_v5_file(line, nline, c->line_unit, lstr, nlstr, fno, buf, sizeof buf))
+		return KT_DW_NOSTR;
+	return kt_dw_intern(c->d, buf);
+}
 
 static uint32_t
 line_file(struct cu_ctx *c, Dwarf_Line ln)
@@ -151,12 +99,23 @@ line_file(struct cu_ctx *c, Dwarf_Line ln)
 		}
 	} else {
 		kt_dw_err(c->dbg, &err);
+		if (c->own_files)
+			return KT_DW_NOSTR;
+	}
+	if (c->own_files) {
+		/* libdwarf 20210528 can read a pointer past its file tables on
+		   bad input (found by tests/fuzz/fuzz_elfmem.c): untrusted
+		   in-memory objects get their file names from our own reader */
+		s = own_file(c, fno);
+		if (cache)
+			c->fmap[fno] = s;
+		return s;
 	}
 	if (dwarf_linesrc(ln, &src, &err) != DW_DLV_OK) {
 		kt_dw_err(c->dbg, &err);
 		return KT_DW_NOSTR;
 	}
-	s = intern(c->d, src);
+	s = kt_dw_intern(c->d, src);
 	dwarf_dealloc(c->dbg, src, DW_DLA_STRING);
 	if (cache)
 		c->fmap[fno] = s;
@@ -179,6 +138,11 @@ index_lines(struct cu_ctx *c, uint32_t *seqno)
 		kt_dw_err(c->dbg, &err);
 		return;
 	}
+	c->own_files = c->d->mem && ver >= 5;
+	Dwarf_Unsigned unit = 0;
+	c->have_unit = dwarf_srclines_table_offset(ctx, &unit, &err) == DW_DLV_OK;
+	kt_dw_err(c->dbg, &err);
+	c->line_unit = unit;
 	if (dwarf_srclines_from_linecontext(ctx, &lines, &n, &err) != DW_DLV_OK) {
 		kt_dw_err(c->dbg, &err);
 		n = 0;
@@ -225,6 +189,8 @@ index_lines(struct cu_ctx *c, uint32_t *seqno)
 static uint32_t
 cu_file(struct cu_ctx *c, Dwarf_Unsigned fno)
 {
+	if (c->own_files)
+		return own_file(c, fno); /* DWARF 5 numbers files from 0 */
 	if (!c->cfiles_loaded) {
 		Dwarf_Error err = NULL;
 		char **files = NULL;
@@ -238,7 +204,7 @@ cu_file(struct cu_ctx *c, Dwarf_Unsigned fno)
 		}
 		for (Dwarf_Signed i = 0; i < n; i++) {
 			if ((size_t)i < MAX_FILENO)
-				c->cfiles[c->ncfiles++] = intern(c->d, files[i]);
+				c->cfiles[c->ncfiles++] = kt_dw_intern(c->d, files[i]);
 			dwarf_dealloc(c->dbg, files[i], DW_DLA_STRING);
 		}
 		if (files)
@@ -306,7 +272,7 @@ die_name(struct cu_ctx *c, Dwarf_Die die, int hops)
 	char *name = NULL;
 
 	if (dwarf_diename(die, &name, &err) == DW_DLV_OK)
-		return intern(c->d, name);
+		return kt_dw_intern(c->d, name);
 	kt_dw_err(c->dbg, &err);
 	if (hops >= 4)
 		return KT_DW_NOSTR;
@@ -564,6 +530,14 @@ row_cmp(const void *a, const void *b)
 }
 
 static int
+func_cmp_arange(const void *a, const void *b)
+{
+	const struct kt_dw_arange *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int
 func_cmp(const void *a, const void *b)
 {
 	const struct kt_dw_func *x = a, *y = b;
@@ -577,41 +551,111 @@ func_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* The handle queries use and whether its line tables are usable; false
+ * when the file has no usable DWARF. */
+static bool
+pick(struct kt_dwarf *d, Dwarf_Debug *dbg, bool *no_lines)
+{
+	kt_dw_load(d);
+	if (d->main.dbg && (d->main.has_info || !d->debug.dbg)) {
+		*dbg = d->main.dbg;
+		*no_lines = d->main.lines_bad;
+		return !d->main.lists_bad;
+	}
+	*dbg = d->debug.dbg;
+	*no_lines = d->debug.lines_bad;
+	return *dbg != NULL;
+}
+
+/* Was the CU whose DIE is at OFF indexed already?  ADD: mark it. */
+static bool
+cu_done(struct kt_dwarf *d, uint64_t off, bool add)
+{
+	for (size_t i = 0; i < d->ncus_done; i++)
+		if (d->cus_done[i] == off)
+			return true;
+	if (add) {
+		uint64_t *e = push((void **)&d->cus_done, &d->ncus_done, &d->capcus_done,
+				   sizeof *e, MAX_CUS);
+		if (e)
+			*e = off;
+	}
+	return false;
+}
+
+/* Index the lines and functions of CU (version VER) into C->d. */
+static void
+index_cu(struct cu_ctx *c, Dwarf_Die cu, int ver)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Die child = NULL;
+	Dwarf_Addr base = 0;
+
+	c->cu = cu;
+	c->version = ver;
+	if (dwarf_lowpc(cu, &base, &err) != DW_DLV_OK) {
+		kt_dw_err(c->dbg, &err);
+		base = 0;
+	}
+	c->base = base;
+	for (size_t i = 0; i < MAX_FILENO; i++)
+		c->fmap[i] = KT_DW_NOSTR;
+	c->cfiles_loaded = c->no_lines; /* no files then */
+	c->ncfiles = 0;
+	c->own_files = false;
+	c->have_unit = false;
+	if (!c->no_lines)
+		index_lines(c, &c->d->seqno);
+	if (dwarf_child(cu, &child, &err) == DW_DLV_OK)
+		walk(c, child, 1, 0);
+	else
+		kt_dw_err(c->dbg, &err);
+}
+
+static void
+sort_index(struct kt_dwarf *d)
+{
+	if (d->nrows)
+		qsort(d->rows, d->nrows, sizeof *d->rows, row_cmp);
+	if (d->nfuncs)
+		qsort(d->funcs, d->nfuncs, sizeof *d->funcs, func_cmp);
+	if (d->ninl)
+		qsort(d->inl, d->ninl, sizeof *d->inl, func_cmp);
+}
+
+static struct cu_ctx *
+new_ctx(struct kt_dwarf *d, Dwarf_Debug dbg, bool no_lines)
+{
+	struct cu_ctx *c = calloc(1, sizeof *c);
+
+	if (c) {
+		c->d = d;
+		c->dbg = dbg;
+		c->no_lines = no_lines;
+		c->budget = &d->budget;
+	}
+	return c;
+}
+
 void
 kt_dw_index(struct kt_dwarf *d)
 {
 	Dwarf_Debug dbg;
 	Dwarf_Error err = NULL;
-	uint32_t seqno = 0;
-	size_t budget = 0;
+	bool no_lines;
 	struct cu_ctx *c;
 
 	if (d->indexed)
 		return;
 	d->indexed = true;
-	kt_dw_load(d);
-	if (d->main.dbg && (d->main.has_info || !d->debug.dbg)) {
-		dbg = d->main.dbg;
-		if (d->main.lists_bad)
-			return;
-	} else {
-		dbg = d->debug.dbg;
-	}
-	if (!dbg)
+	if (!pick(d, &dbg, &no_lines) || !(c = new_ctx(d, dbg, no_lines)))
 		return;
-	c = calloc(1, sizeof *c);
-	if (!c)
-		return;
-	c->d = d;
-	c->dbg = dbg;
-	c->budget = &budget;
 	for (unsigned ncu = 0; ncu < MAX_CUS; ncu++) {
 		Dwarf_Unsigned hdr_len = 0, typeoff = 0, next_off = 0;
 		Dwarf_Half ver = 0, addr_sz = 0, off_sz = 0, ext_sz = 0, cu_type = 0;
-		Dwarf_Off abbrev_off = 0;
+		Dwarf_Off abbrev_off = 0, off = 0;
 		Dwarf_Sig8 sig;
-		Dwarf_Die cu = NULL, child = NULL;
-		Dwarf_Addr base = 0;
+		Dwarf_Die cu = NULL;
 		int rc = dwarf_next_cu_header_d(dbg, 1, &hdr_len, &ver, &abbrev_off, &addr_sz,
 						&off_sz, &ext_sz, &sig, &typeoff, &next_off,
 						&cu_type, &err);
@@ -626,28 +670,91 @@ kt_dw_index(struct kt_dwarf *d)
 			kt_dw_err(dbg, &err);
 			continue;
 		}
-		c->cu = cu;
-		c->version = ver;
-		if (dwarf_lowpc(cu, &base, &err) != DW_DLV_OK) {
+		/* CUs kt_dw_index_at indexed already are not indexed again */
+		if (dwarf_dieoffset(cu, &off, &err) != DW_DLV_OK)
 			kt_dw_err(dbg, &err);
-			base = 0;
-		}
-		c->base = base;
-		for (size_t i = 0; i < MAX_FILENO; i++)
-			c->fmap[i] = KT_DW_NOSTR;
-		c->cfiles_loaded = false;
-		index_lines(c, &seqno);
-		if (dwarf_child(cu, &child, &err) == DW_DLV_OK)
-			walk(c, child, 1, 0);
-		else
-			kt_dw_err(dbg, &err);
+		else if (!cu_done(d, off, false))
+			index_cu(c, cu, ver);
 		dwarf_dealloc(dbg, cu, DW_DLA_DIE);
 	}
 	free(c);
-	if (d->nrows)
-		qsort(d->rows, d->nrows, sizeof *d->rows, row_cmp);
-	if (d->nfuncs)
-		qsort(d->funcs, d->nfuncs, sizeof *d->funcs, func_cmp);
-	if (d->ninl)
-		qsort(d->inl, d->ninl, sizeof *d->inl, func_cmp);
+	sort_index(d);
+}
+
+/* .debug_aranges as sorted [lo, hi) -> CU DIE offset, once. */
+static void
+load_aranges(struct kt_dwarf *d, Dwarf_Debug dbg)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Arange *ar = NULL;
+	Dwarf_Signed n = 0;
+
+	d->aranges_tried = true;
+	if (dwarf_get_aranges(dbg, &ar, &n, &err) != DW_DLV_OK) {
+		kt_dw_err(dbg, &err);
+		return;
+	}
+	for (Dwarf_Signed i = 0; i < n; i++) {
+		Dwarf_Unsigned seg = 0, segsz = 0, len = 0;
+		Dwarf_Addr lo = 0;
+		Dwarf_Off cu = 0;
+		struct kt_dw_arange *e;
+
+		if (dwarf_get_arange_info_b(ar[i], &seg, &segsz, &lo, &len, &cu, &err) ==
+			    DW_DLV_OK &&
+		    len > 0 && lo + len > lo &&
+		    (e = push((void **)&d->ar, &d->nar, &d->capar, sizeof *e, MAX_FUNCS))) {
+			e->lo = lo;
+			e->hi = lo + len;
+			e->cu = cu;
+		}
+		kt_dw_err(dbg, &err);
+		dwarf_dealloc(dbg, ar[i], DW_DLA_ARANGE);
+	}
+	dwarf_dealloc(dbg, ar, DW_DLA_LIST);
+	if (d->nar)
+		qsort(d->ar, d->nar, sizeof *d->ar, func_cmp_arange);
+}
+
+void
+kt_dw_index_at(struct kt_dwarf *d, uint64_t addr)
+{
+	Dwarf_Debug dbg;
+	Dwarf_Error err = NULL;
+	bool no_lines;
+	const struct kt_dw_arange *hit = NULL;
+
+	if (d->indexed)
+		return;
+	if (!pick(d, &dbg, &no_lines)) {
+		d->indexed = true;
+		return;
+	}
+	if (!d->aranges_tried)
+		load_aranges(d, dbg);
+	for (size_t i = 0; i < d->nar && !hit; i++) /* aranges are few per CU */
+		if (addr >= d->ar[i].lo && addr < d->ar[i].hi)
+			hit = &d->ar[i];
+	if (!hit) {
+		/* no aranges, or ADDR is in a CU they omit: everything */
+		kt_dw_index(d);
+		return;
+	}
+	if (cu_done(d, hit->cu, true))
+		return;
+	Dwarf_Die cu = NULL;
+	Dwarf_Half ver = 0, offsz = 0;
+	struct cu_ctx *c = new_ctx(d, dbg, no_lines);
+	if (!c || dwarf_offdie_b(dbg, hit->cu, 1, &cu, &err) != DW_DLV_OK) {
+		kt_dw_err(dbg, &err);
+		free(c);
+		kt_dw_index(d);
+		return;
+	}
+	if (dwarf_get_version_of_die(cu, &ver, &offsz) != DW_DLV_OK)
+		ver = 0;
+	index_cu(c, cu, ver);
+	dwarf_dealloc(dbg, cu, DW_DLA_DIE);
+	free(c);
+	sort_index(d);
 }

@@ -16,6 +16,7 @@
 #include "addrmap.h"
 #include "jit_mirror.h"
 #include "bp.h"
+#include "gdbjit.h"
 #include "location.h"
 #include "patch.h"
 #include "registry.h"
@@ -175,6 +176,7 @@ kt_jit_discover(struct kt_session *s)
 
 	if (!j || !s->mods)
 		return;
+	kt_gdbjit_discover(s); /* the other JIT protocol, in the same pass */
 	for (size_t i = 0; i < s->mods->n; i++) {
 		struct kt_module *m = s->mods->v[i];
 		if (m->jit_checked)
@@ -310,6 +312,11 @@ kt_jit_plant_new(struct kt_session *s, pid_t via)
 {
 	struct kt_jit *j = s->jit;
 
+	/* GDB JIT objects: read what changed now (unregistered code forgets
+	 * its breakpoints), and catch registrations if a breakpoint became
+	 * pending again. */
+	kt_gdbjit_sync(s);
+	kt_gdbjit_update_hook(s, via);
 	if (!j || via <= 0)
 		return;
 	kt_jit_sync(s);
@@ -502,6 +509,7 @@ kt_jit_update_filter(struct kt_session *s, pid_t via)
 	const char **names;
 	size_t n = 0;
 
+	kt_gdbjit_update_hook(s, via);
 	if (!j || j->n == 0)
 		return;
 	if (!(names = calloc(s->bps.n + 1, sizeof(*names))))
@@ -618,7 +626,7 @@ kt_jit_info(struct kt_session *s, FILE *f)
 		if (st == KT_ERR_CORRUPT)
 			drop(s, r, "corrupt");
 	}
-	if (shown == 0)
+	if (kt_gdbjit_info(s, f) == 0 && shown == 0)
 		fputs("No JIT code registered (no libkitjit registry, or nothing published).\n", f);
 }
 
@@ -633,4 +641,5 @@ kt_jit_free(struct kt_session *s)
 	}
 	free(j);
 	s->jit = NULL;
+	kt_gdbjit_free(s);
 }

@@ -34,7 +34,8 @@ bool kt_jit_symbolize(struct kt_session *s, uint64_t addr, struct kt_symbol_info
 size_t kt_jit_lookup(struct kt_session *s, const char *name, uint64_t **out);
 /*
  * Every thread is stopped: give breakpoints locations in JIT functions of
- * their name published since the last call (VIA: a stopped thread).
+ * their name published since the last call (VIA: a stopped thread).  Also
+ * brings the GDB JIT interface objects up to date (gdbjit.h).
  */
 void kt_jit_plant_new(struct kt_session *s, pid_t via);
 /*

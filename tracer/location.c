@@ -11,6 +11,7 @@
 
 #include "dwarf.h"
 #include "eval.h"
+#include "gdbjit.h"
 #include "modules.h"
 #include "patch.h"
 
@@ -82,6 +83,8 @@ kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out, size
 				*out = v;
 			free(a);
 		}
+		/* and the DWARF of GDB JIT objects (runtime addresses) */
+		kt_gdbjit_line2addrs(s, file, (int)line, out, n);
 		return KT_OK;
 	}
 	if (!valid_name(spec)) {
@@ -90,10 +93,13 @@ kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out, size
 		return KT_ERR_SYNTAX;
 	}
 	*n = kt_lookup_function(s, spec, out);
-	/* After the prologue, as GDB places "break FUNCTION". */
+	/* After the prologue, as GDB places "break FUNCTION": by the line
+	 * table for JIT images that have one, else by the instructions. */
 	for (size_t i = 0; i < *n; i++) {
 		uint8_t code[32];
 		size_t got = 0;
+		if (kt_gdbjit_after_prologue(s, (*out)[i], &(*out)[i]))
+			continue;
 		kt_mem_read(s, (*out)[i], code, sizeof(code), &got);
 		if (got > 0)
 			(*out)[i] += s->arch->skip_prologue(code, got, (*out)[i]);

@@ -17,6 +17,7 @@
 
 #include "cmd.h"
 #include "eval.h"
+#include "gdbjit.h"
 #include "jit.h"
 #include "modules.h"
 #include "patch.h"
@@ -305,9 +306,9 @@ main(int argc, char **argv)
 	if (getenv("KITRACE_STATS"))
 		fprintf(stderr,
 			"kitrace stats: hits %lu, silent %lu, emulated %lu, out-of-line %lu, "
-			"in-line %lu\n",
+			"in-line %lu, gdb-jit registrations stopped %lu\n",
 			s.count.hits, s.count.silent_hits, s.count.emulated, s.count.ool,
-			s.count.inline_steps);
+			s.count.inline_steps, kt_gdbjit_hook_hits(&s));
 
 	int status;
 	if (c.quit)

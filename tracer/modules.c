@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dwarf.h"
+#include "gdbjit.h"
 #include "jit.h"
 #include "patch.h"
 #include "perfmap.h"
@@ -576,6 +577,9 @@ symbolize_sources(struct kt_session *s, uint64_t addr, struct kt_symbol_info *ou
 	/* Registered JIT code first: it may reuse memory a module left. */
 	if (kt_jit_symbolize(s, addr, out))
 		return;
+	/* Then images announced through the GDB JIT interface. */
+	if (kt_gdbjit_symbolize(s, addr, out))
+		return;
 	struct kt_module *m = kt_module_for_addr(s, addr);
 	if (!m) {
 		/* Maybe it was mapped since the last refresh. */
@@ -659,6 +663,20 @@ kt_lookup_function(struct kt_session *s, const char *name, uint64_t **out)
 			memcpy(nv + n, jit, nj * sizeof(*jit));
 			v = nv;
 			n += nj;
+		}
+	}
+	free(jit);
+	/* And functions of GDB JIT images not already found (libkitjit may
+	 * announce its functions both ways). */
+	nj = kt_gdbjit_lookup(s, name, &jit);
+	for (size_t i = 0; i < nj; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = v[k] == jit[i];
+		uint64_t *nv = dup ? NULL : realloc(v, (n + 1) * sizeof(*v));
+		if (nv) {
+			v = nv;
+			v[n++] = jit[i];
 		}
 	}
 	free(jit);

@@ -59,6 +59,7 @@ struct kt_module {
 	bool fresh;       /* added by the refresh under way */
 	bool is_main;     /* the executable */
 	bool jit_checked; /* searched for a kitjit_anchor (jit.c) */
+	bool gdbjit_checked; /* searched for __jit_debug_descriptor (gdbjit.c) */
 	bool dw_tried;    /* kt_module_dwarf() opened (or tried) dw */
 	struct kt_dwarf *dw;
 	struct kt_sym *syms;

@@ -23,6 +23,7 @@
 
 #include "expr.h"
 #include "hw.h"
+#include "gdbjit.h"
 #include "jit.h"
 #include "eval.h"
 #include "location.h"
@@ -327,6 +328,8 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 		kt_jit_hook(s, t->tid, t->regs.w[arg[1]], t->regs.w[arg[2]]);
 		kt_jit_update_filter(s, t->tid);
 	}
+	if (kt_gdbjit_is_hook(s, addr))
+		kt_gdbjit_hook(s, t->tid); /* an image registered while a breakpoint is pending */
 	if (s->finish.active && addr == s->finish.ret_addr && t->tid == s->finish.tid &&
 	    kt_regs_sp(s->arch, &t->regs) >= s->finish.sp) {
 		surface = true;

@@ -140,6 +140,7 @@ struct kt_session {
 	struct kt_slots *slots;    /* displaced-stepping scratch slots */
 	struct kt_jit *jit;        /* libkitjit registries (jit.c) */
 	struct kt_perfmap *perfmap; /* /tmp/perf-PID.map (perfmap.c) */
+	struct kt_gdbjit *gdbjit;  /* GDB JIT interface images (gdbjit.c) */
 	struct kt_value_history *history;
 	int frame;                 /* selected frame of cur */
 	struct kt_hw_regs hw;      /* debug registers every thread should hold */

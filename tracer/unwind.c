@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "gdbjit.h"
 #include "jit.h"
 #include "patch.h"
 
@@ -102,15 +103,21 @@ unwind_sigframe(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 static kt_status
 unwind_cfi(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
 {
-	struct kt_module *m = kt_module_for_addr(s, pc_is_exact(f) ? f->pc : f->pc - 1);
+	uint64_t at = pc_is_exact(f) ? f->pc : f->pc - 1;
+	struct kt_module *m = kt_module_for_addr(s, at);
 	struct kt_dwarf *dw = m ? kt_module_dwarf(s, m) : NULL;
+	uint64_t bias = m ? m->bias : 0;
 	struct kt_arch_mem mem = {mem_cb, NULL, s};
 	struct kt_dwarf_regs out;
 	uint64_t cfa;
 
+	if (f->sym.source && strcmp(f->sym.source, "gdb-jit") == 0) {
+		dw = kt_gdbjit_dwarf(s, at); /* runtime addresses: bias 0 */
+		bias = 0;
+	}
 	if (!dw || (f->sym.source && strcmp(f->sym.source, "registry") == 0))
 		return KT_ERR_NOTFOUND;
-	kt_status st = kt_dwarf_cfi_step(dw, m->bias, f->pc, pc_is_exact(f), &f->regs,
+	kt_status st = kt_dwarf_cfi_step(dw, bias, f->pc, pc_is_exact(f), &f->regs,
 					 (unsigned)s->arch->dwarf_ra, (unsigned)s->arch->dwarf_sp,
 					 &mem, &out, &cfa);
 	if (st == KT_ERR_NOTFOUND || st == KT_ERR_UNSUPPORTED)

@@ -166,4 +166,17 @@ prog inline_o2 5
 expect_status 0
 expect_out_contains "inline_o2: 30"
 
+# gjit: N GDB JIT objects registered from a template object; unreg mode
+# runs the first two functions and exits 0, cycle mode dies of SIGSEGV
+if command -v gcc >/dev/null 2>&1; then
+	printf 'int gj_0000000(void (*cb)(void))\n{\n\tcb();\n\treturn 1;\n}\n' >"$T/gj.c"
+	gcc -c -g -O0 -fno-omit-frame-pointer -o "$T/gj.o" "$T/gj.c" || fail "gcc gj.c"
+	prog gjit "$T/gj.o" 3 unreg
+	expect_status 0
+	expect_out_contains "gjit: 3 objects, "
+	expect_out_contains "gjit: unregistered"
+	prog gjit "$T/gj.o" 3 cycle
+	expect_status 139
+fi
+
 echo "all programs behave"

@@ -1,9 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh SECONDS - build the registry fuzzer with clang + libFuzzer (ASan,
-# UBSan) and run it for SECONDS (default 60) on a scratch copy of the seed
-# corpus.  Exit 0 when no crash was found, 1 on a crash (the reproducer is
-# left in the build directory), 77 when clang or libFuzzer is missing.
+# run.sh SECONDS - build the fuzzers with clang + libFuzzer (ASan, UBSan)
+# and run each on a scratch copy of its seed corpus, SECONDS (default 60)
+# split between them: fuzz_registry (the libkitjit registry reader) and
+# fuzz_elfmem (GDB JIT images: the symbol index and the in-memory DWARF
+# reader; libdwarf itself is not instrumented).  Exit 0 when no crash was
+# found, 1 on a crash (the reproducer is left in the build directory), 77
+# when clang or libFuzzer is missing.
 set -u
 secs=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,22 +31,32 @@ if ! "$CLANG" -fsanitize=fuzzer -o "$out/probe" "$probe" >/dev/null 2>&1; then
 	exit 77
 fi
 set -e
-"$CLANG" -std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-I"$top/shm" -I"$top/common" -o "$out/fuzz_registry" \
+CFLAGS_FUZZ="-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+"$CLANG" $CFLAGS_FUZZ -I"$top/shm" -I"$top/common" -o "$out/fuzz_registry" \
 	"$here/fuzz_registry.c" "$top"/shm/*.c "$top/common/status.c"
-rm -rf "$out/corpus"
-mkdir -p "$out/corpus"
-cp "$here"/corpus_registry/* "$out/corpus/"
+"$CLANG" $CFLAGS_FUZZ -I"$top/tracer" -I"$top/arch" -I"$top/shm" -I"$top/common" \
+	-I/usr/include/libdwarf -I/usr/include/capstone -o "$out/fuzz_elfmem" \
+	"$here/fuzz_elfmem.c" "$top"/tracer/dwarf*.c "$top/tracer/gdbjit_image.c" \
+	"$top/common/status.c" -ldwarf -lelf -lz
 set +e
-cd "$out"
-./fuzz_registry -max_total_time="$secs" -max_len=300000 -rss_limit_mb=2048 \
-	-timeout=10 -print_final_stats=1 corpus >"$out/fuzz.log" 2>&1
-rc=$?
-tail -n 20 "$out/fuzz.log"
-if [ $rc -ne 0 ]; then
-	echo "fuzz: FAIL: crash found (exit $rc); see $out/fuzz.log and $out/crash-*" >&2
-	exit 1
-fi
+# fuzz NAME CORPUS SECONDS MAXLEN
+fuzz() {
+	rm -rf "$out/corpus_$1"
+	mkdir -p "$out/corpus_$1"
+	cp "$here/$2"/* "$out/corpus_$1/"
+	(cd "$out" && ./"$1" -max_total_time="$3" -max_len="$4" -rss_limit_mb=2048 \
+		-timeout=10 -print_final_stats=1 "corpus_$1" >"$out/$1.log" 2>&1)
+	rc=$?
+	tail -n 12 "$out/$1.log"
+	if [ $rc -ne 0 ]; then
+		echo "fuzz: FAIL: $1 found a crash (exit $rc); see $out/$1.log and $out/crash-*" >&2
+		exit 1
+	fi
+}
+half=$((secs / 2))
+[ "$half" -gt 0 ] || half=1
+fuzz fuzz_registry corpus_registry "$half" 300000
+fuzz fuzz_elfmem corpus_elfmem "$((secs - half > 0 ? secs - half : 1))" 65536
 echo "fuzz: ok, no crash in ${secs}s"
 exit 0

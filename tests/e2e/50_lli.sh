@@ -6,8 +6,9 @@
 # in order, then lli's own frames; the JSON report says "gdb-jit".  A
 # breakpoint on a function lli has not compiled yet stays pending, is
 # resolved when the image is registered, and stops there (a FILE:LINE one
-# too); bt and finish work inside JIT code.  Without a pending breakpoint, registrations never
-# stop the process (invariant 7), which KITRACE_STATS counts.
+# too); bt, finish, next and step work inside JIT code.  Without a pending
+# breakpoint, registrations never stop the process (invariant 7), which
+# KITRACE_STATS counts.
 # kt-timeout: 300
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
@@ -90,6 +91,16 @@ for o in O0 O2; do
 	grep -Eq 'gdb-jit registrations stopped [1-9]' "$T/err" ||
 		fail "-$o: the pending breakpoint did not stop at the registration"
 done
+
+# Line stepping in JIT code (-O0): next goes from depth2's first line to
+# the call of depth3, step enters depth3 at its first line.
+kt launch --batch -ex 'break depth2' -ex continue -ex next -ex step -ex kill -- lli "$T/crash_O0.ll"
+expect_status 137
+grep -q "^Thread 1 hit Breakpoint 1, .* in depth2+[0-9]* at .*crash.c:$L_CALLT$" "$T/err" ||
+	fail "break depth2 not at crash.c:$L_CALLT"
+grep -q "^$L_CALL3	" "$T/err" || fail "next in JIT code did not reach crash.c:$L_CALL3"
+grep -q "^depth3 (...) at .*crash.c:$((L_CRASH - 1))$" "$T/err" ||
+	fail "step in JIT code did not enter depth3 at crash.c:$((L_CRASH - 1))"
 
 # FILE:LINE in JIT code, set before lli compiles it: from the object's lines.
 kt launch --batch -ex "break crash.c:$L_CRASH" -ex continue -ex kill -- lli "$T/crash_O0.ll"

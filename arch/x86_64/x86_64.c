@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86_64.c - the x86-64 operations table: register names and layout
- * (struct user_regs_struct), the INT3 patch, trap classification and PC
+ * (struct kt_x64_user_regs), the INT3 patch, trap classification and PC
  * rules, disassembly with capstone, the frame-pointer step and prologue
  * skipping.  Displaced stepping lives in step.c.
  */
@@ -12,12 +12,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/user.h>
+#include "regs.h"
 
 #include "step.h"
 
 
-#define W(f) ((uint16_t)(offsetof(struct user_regs_struct, f) / 8))
+#define W(f) ((uint16_t)(offsetof(struct kt_x64_user_regs, f) / 8))
 
 #define R64(n, f, dw, fl) {n, W(f), 64, 0, dw, fl}
 #define R32(n, f) {n, W(f), 32, 0, -1, 0}
@@ -335,7 +335,7 @@ const struct kt_arch kt_arch_x86_64 = {
 	.name = "x86_64",
 	.id = KT_ARCH_X86_64,
 	.elf_machine = EM_X86_64,
-	.prstatus_size = sizeof(struct user_regs_struct),
+	.prstatus_size = sizeof(struct kt_x64_user_regs),
 	.regs = x86_regs,
 	.nregs = sizeof(x86_regs) / sizeof(x86_regs[0]),
 	.reg_pc = W(rip),

@@ -9,7 +9,9 @@
  *			it as a trap it did not plant, and on continue (without
  *			passing the signal) it prints "after debugtrap".
  *	trap		prints "before trap", executes ud2 (do_trap,
- *			__builtin_trap): SIGILL, ILL_ILLOPN.
+ *			__builtin_trap): SIGILL, ILL_ILLOPN.  On AArch64
+ *			int3 is brk #0xf000 and __builtin_trap is brk #0x3e8
+ *			(SIGTRAP, TRAP_BRKPT).
  *	int3-then-trap	prints "before", int3, "after debugtrap",
  *			"before trap", then ud2.
  *
@@ -24,7 +26,11 @@ void do_trap(void);
 __attribute__((noinline)) void
 do_debugtrap(void)
 {
+#if defined(__aarch64__)
+	__asm__ volatile("brk #0xf000"); /* clang's __builtin_debugtrap */
+#else
 	__asm__ volatile("int3");
+#endif
 }
 
 __attribute__((noinline)) void

@@ -119,9 +119,13 @@ struct kt_insn_text {
 	uint64_t target;
 };
 
-/* One step of the frame-pointer unwinder. */
+/*
+ * One step of the frame-pointer unwinder.  lr is the link register's value
+ * when it is known (the innermost frame on a machine with one: AArch64 x30),
+ * else 0; the caller frames fp_step computes have lr 0.
+ */
 struct kt_fp_frame {
-	uint64_t pc, sp, fp;
+	uint64_t pc, sp, fp, lr;
 };
 
 struct kt_arch {
@@ -171,7 +175,9 @@ struct kt_arch {
 	 * function's first bytes (nfunc may be 0) and the bytes at pc (nat may
 	 * be 0), compute the caller's frame.  Prologues and epilogues of
 	 * frame-pointer functions are recognised so the innermost frame is
-	 * right also at the first and the last instruction.  Returns
+	 * right also at the first and the last instruction (where the return
+	 * address is still, or again, in the link register, F->lr is used;
+	 * without it such a frame is KT_ERR_UNSUPPORTED).  Returns
 	 * KT_ERR_NOTFOUND at the outermost frame, KT_ERR_MEM if the stack
 	 * cannot be read, KT_ERR_CORRUPT if the chain is not plausible.
 	 */

@@ -393,6 +393,14 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 	    KT_OK) {
 		t->regs = regs;
 		kt_thread_set_regs(s, t);
+		/* A breakpoint trap the slot raised after the instruction
+		 * completed is its way home (AArch64 slots out of b's reach):
+		 * the step is over, nothing to report. */
+		if (done && sig == SIGTRAP && si && si->si_code == TRAP_BRKPT) {
+			if (!s->collecting)
+				kt_run_cont_thread(s, t);
+			return true;
+		}
 	}
 	/* A fault the relocated copy raised names a slot address: make it the
 	 * original one, so the program's handler sees what it would have. */

@@ -455,10 +455,11 @@ a64_ool_build(const struct kt_plan *plan, uint64_t addr, uint64_t slot, uint8_t 
 		return KT_ERR_INVAL;
 	/* b addr+4, placed at slot+4: the offset is addr - slot. */
 	int64_t off = (int64_t)(addr - slot);
-	if (off < -((int64_t)1 << 27) || off >= ((int64_t)1 << 27))
-		return KT_ERR_RANGE;
 	memcpy(code, plan->insn, 4);
-	put_le32(code + 4, 0x14000000u | ((uint32_t)(off >> 2) & 0x03ffffffu));
+	if (off < -((int64_t)1 << 27) || off >= ((int64_t)1 << 27))
+		put_le32(code + 4, A64_BRK(A64_SLOT_HOME_IMM));
+	else
+		put_le32(code + 4, 0x14000000u | ((uint32_t)(off >> 2) & 0x03ffffffu));
 	put_le32(code + 8, A64_BRK(A64_SLOT_GUARD_IMM));
 	put_le32(code + 12, A64_BRK(A64_SLOT_GUARD_IMM));
 	*len = A64_SLOT_SIZE;

@@ -54,6 +54,9 @@
 #define A64_PATCH_WORD A64_BRK(A64_PATCH_IMM)
 /* Guard word after the jump back of a slot: never executed. */
 #define A64_SLOT_GUARD_IMM 0x7ccu
+/* The way home of a slot too far from the code for a b: a breakpoint trap
+ * (TRAP_BRKPT) with pc at slot+4, which the tracer maps to ADDR+4. */
+#define A64_SLOT_HOME_IMM 0x7cdu
 
 /* Bytes of one scratch slot: the instruction, b back, guard, guard. */
 #define A64_SLOT_SIZE 16
@@ -112,13 +115,14 @@ kt_status a64_emulate(const struct kt_plan *plan, uint64_t addr, struct kt_regs 
  * instruction at ADDR, to be placed at SLOT, and store their size in *LEN
  * (A64_SLOT_SIZE; CODE must have room for that many bytes):
  *    +0  the instruction (copied unchanged: OOL classes are PC-independent)
- *    +4  b ADDR+4
+ *    +4  b ADDR+4, or brk #0x7cd when SLOT is out of b's reach
  *    +8  brk #0x7cc, brk #0x7cc (guards, never reached)
  * A64 has no memory-indirect branch and no free register, so the jump back
- * must be a direct B: SLOT must lie within +-128 MiB of ADDR.  Otherwise
- * returns KT_ERR_RANGE (the tracer then steps in line; map the slot page
- * near the code to avoid that).  KT_ERR_INVAL for a plan of another kind or
- * unaligned addresses.
+ * is a direct B when SLOT lies within +-128 MiB of ADDR.  Farther away (a
+ * slot page near the libraries serving the executable), it is a BRK: the
+ * thread stops with TRAP_BRKPT at slot+4, which ool_leave maps to ADDR+4
+ * like a completed step and the tracer resumes, one stop more per hit.
+ * KT_ERR_INVAL for a plan of another kind or unaligned addresses.
  */
 kt_status a64_ool_build(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 			uint8_t *code, size_t *len);

@@ -247,7 +247,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 			/* Before push %rbp: the return address is on top. */
 			if ((st = read_word(mem, f->sp, &ra)) != KT_OK)
 				return st;
-			*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp};
+			*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp, 0};
 			return ra ? KT_OK : KT_ERR_NOTFOUND;
 		}
 		if (has_mov && off == e + 1) {
@@ -255,7 +255,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 			if ((st = read_word(mem, f->sp, &saved_fp)) != KT_OK ||
 			    (st = read_word(mem, f->sp + 8, &ra)) != KT_OK)
 				return st;
-			*caller = (struct kt_fp_frame){ra, f->sp + 16, saved_fp};
+			*caller = (struct kt_fp_frame){ra, f->sp + 16, saved_fp, 0};
 			return ra ? KT_OK : KT_ERR_NOTFOUND;
 		}
 	}
@@ -263,7 +263,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 	if (nat >= 1 && (at[0] == 0xc3 || (nat >= 2 && at[0] == 0xf3 && at[1] == 0xc3))) {
 		if ((st = read_word(mem, f->sp, &ra)) != KT_OK)
 			return st;
-		*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp};
+		*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp, 0};
 		return ra ? KT_OK : KT_ERR_NOTFOUND;
 	}
 
@@ -278,7 +278,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 		return KT_ERR_NOTFOUND;
 	if (saved_fp != 0 && saved_fp <= f->fp)
 		return KT_ERR_CORRUPT;
-	*caller = (struct kt_fp_frame){ra, f->fp + 16, saved_fp};
+	*caller = (struct kt_fp_frame){ra, f->fp + 16, saved_fp, 0};
 	return KT_OK;
 }
 

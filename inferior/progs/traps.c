@@ -10,8 +10,8 @@
  *			passing the signal) it prints "after debugtrap".
  *	trap		prints "before trap", executes ud2 (do_trap,
  *			__builtin_trap): SIGILL, ILL_ILLOPN.  On AArch64
- *			int3 is brk #0xf000 and __builtin_trap is brk #0x3e8
- *			(SIGTRAP, TRAP_BRKPT).
+ *			int3 is brk #0xf000 and ud2 is brk #1 (clang's
+ *			__builtin_debugtrap and __builtin_trap): SIGTRAP.
  *	int3-then-trap	prints "before", int3, "after debugtrap",
  *			"before trap", then ud2.
  *
@@ -36,7 +36,11 @@ do_debugtrap(void)
 __attribute__((noinline)) void
 do_trap(void)
 {
+#if defined(__aarch64__)
+	__asm__ volatile("brk #1"); /* clang's __builtin_trap */
+#else
 	__builtin_trap();
+#endif
 }
 
 int

@@ -51,7 +51,7 @@ if [ $DEPS = 1 ]; then
 	stamp "packages"
 	scripts/aarch64/deps.sh "$DL"
 fi
-[ -s "$DL/vmlinuz" ] && [ -s "$DL/busybox" ] && [ -s "$DL/bash" ] ||
+[ -s "$DL/vmlinuz" ] && [ -s "$DL/busybox" ] && [ -s "$DL/bash" ] && [ -s "$DL/timeout" ] ||
 	{ echo "check-aarch64: no kernel/busybox/bash in $DL (run scripts/aarch64/deps.sh)" >&2; exit 1; }
 
 stamp "cross build into $BUILD"
@@ -67,6 +67,7 @@ rm -rf "$R"
 mkdir -p "$R"/{bin,usr/bin,proc,sys,dev,tmp,root,etc,lib,"$TRIPLET"} "$R/$ROOT"
 cp "$DL/busybox" "$R/bin/busybox"
 cp "$DL/bash" "$R/bin/bash"
+cp "$DL/timeout" "$R/usr/bin/timeout" # before busybox's in PATH
 ln -s /lib "$R/lib64"
 echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
 echo "root:x:0:" >"$R/etc/group"
@@ -100,7 +101,7 @@ mkdir -p "$R/usr/lib/$TRIPLET"
 cp -L /usr/lib/$TRIPLET/ld-linux-aarch64.so.1 "$R/lib/ld-linux-aarch64.so.1"
 ln -s /usr/lib/$TRIPLET "$R/lib/$TRIPLET"
 mapfile -t elfs < <(find "$BUILD" -path "$BUILD/rootfs" -prune -o -path "$BUILD/dl" -prune -o \
-	-type f -perm -u+x -print; echo "$DL/bash")
+	-type f -perm -u+x -print; echo "$DL/bash"; echo "$DL/timeout")
 copy_libs "${elfs[@]}"
 # libc's own helpers the programs may dlopen (name service for getpwuid...)
 for n in libnss_files.so.2 libgcc_s.so.1; do
@@ -120,7 +121,7 @@ fi
 cat >"$R/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin:/usr/bin HOME=/root TMPDIR=/tmp LANG=C
+export PATH=/usr/bin:/bin HOME=/root TMPDIR=/tmp LANG=C
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -130,7 +131,7 @@ mount -t tmpfs tmp /tmp
 ln -sf /proc/self/fd /dev/fd
 echo "=== guest: \$(uname -r) \$(uname -m), \$(grep -c ^processor /proc/cpuinfo) cpu(s), \$(dmesg | grep -o 'found [0-9]* breakpoint and [0-9]* watchpoint registers')"
 cd "$ROOT"
-export KT_EMULATED=1 CK_TIMEOUT_MULTIPLIER=20 BUILD=$BUILD T='$FILTER'
+export KT_EMULATED=1 CK_TIMEOUT_MULTIPLIER=20 TEST_TIMEOUT=300 BUILD=$BUILD T='$FILTER'
 [ -n "\$T" ] || unset T
 $RUN
 echo "KT_GUEST_EXIT=\$?"

@@ -4,9 +4,10 @@
 # apt-get only: the cross compiler, qemu-system-aarch64, and the arm64 builds
 # of kitrace's libraries (multiarch: `dpkg --add-architecture arm64`).  Then it
 # fetches, without installing them, the arm64 kernel (resolved through the
-# linux-image-arm64 metapackage, never hard-coded), busybox-static and bash,
-# and unpacks only the files the guest needs into DL (default
-# build-aarch64/dl): vmlinuz, busybox, bash.  Uses sudo when not root.
+# linux-image-arm64 metapackage, never hard-coded), busybox-static, bash and
+# coreutils, and unpacks only the files the guest needs into DL (default
+# build-aarch64/dl): vmlinuz, busybox, bash, timeout (busybox's timeout
+# neither makes a process group nor knows -k, and tests/run.sh needs both).  Uses sudo when not root.
 # Exit 0 when everything is there.
 set -eu
 
@@ -46,20 +47,23 @@ KPKG=$(apt-cache depends linux-image-arm64:arm64 | awk '/Depends: linux-image-[0
 KPKG=${KPKG%:arm64}
 KVER=${KPKG#linux-image-}
 [ -n "$KVER" ] || { echo "kitrace: cannot resolve linux-image-arm64" >&2; exit 1; }
-if [ ! -s "$DL/vmlinuz-$KVER" ] || [ ! -s "$DL/busybox" ] || [ ! -s "$DL/bash" ]; then
-	echo "kitrace: downloading $KPKG:arm64, busybox-static:arm64, bash:arm64" >&2
+if [ ! -s "$DL/vmlinuz-$KVER" ] || [ ! -s "$DL/busybox" ] || [ ! -s "$DL/bash" ] ||
+	[ ! -s "$DL/timeout" ]; then
+	echo "kitrace: downloading $KPKG:arm64, busybox-static:arm64, bash:arm64, coreutils:arm64" >&2
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/kt-a64dl.XXXXXX")
 	# apt-get download writes to the current directory; as root it warns that
 	# it runs unsandboxed, which is harmless.
-	(cd "$tmp" && apt-get download -q "$KPKG:arm64" busybox-static:arm64 bash:arm64 2>&1 |
+	(cd "$tmp" && apt-get download -q "$KPKG:arm64" busybox-static:arm64 bash:arm64 \
+		coreutils:arm64 2>&1 |
 		grep -v 'unsandboxed' || true)
 	# The arm64 vmlinuz is an uncompressed Image; skip the 300 MB of modules.
 	dpkg-deb --fsys-tarfile "$tmp"/linux-image-*_arm64.deb | tar -xO "./boot/vmlinuz-$KVER" >"$DL/vmlinuz-$KVER.tmp"
 	dpkg-deb --fsys-tarfile "$tmp"/busybox-static_*_arm64.deb | tar -xO ./bin/busybox >"$DL/busybox"
 	dpkg-deb --fsys-tarfile "$tmp"/bash_*_arm64.deb | tar -xO ./bin/bash >"$DL/bash"
+	dpkg-deb --fsys-tarfile "$tmp"/coreutils_*_arm64.deb | tar -xO ./usr/bin/timeout >"$DL/timeout"
 	rm -rf "$tmp"
 	mv "$DL/vmlinuz-$KVER.tmp" "$DL/vmlinuz-$KVER"
-	chmod +x "$DL/busybox" "$DL/bash"
+	chmod +x "$DL/busybox" "$DL/bash" "$DL/timeout"
 fi
 ln -sf "vmlinuz-$KVER" "$DL/vmlinuz"
 exit 0

@@ -1197,15 +1197,32 @@ START_TEST(test_ool_slot)
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, slot, code, &len), KT_OK);
 	ck_assert_uint_eq(a64->disassemble(code + 4, 4, slot + 4, &t, 1), 1);
 	ck_assert_uint_eq(t.target, ADDR + 4);
-	/* Out of b's reach (+-128 MiB): KT_ERR_RANGE, the tracer steps in line. */
+	/* Out of b's reach (+-128 MiB): the way home is brk #0x7cd at +4. */
+	const uint32_t home = 0xd420f9a0u; /* brk #0x7cd */
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, ADDR + 0x8000000, code, &len), KT_OK);
-	ck_assert_int_eq(a64->ool_build(&p, ADDR, ADDR + 0x8000004, code, &len), KT_ERR_RANGE);
+	ck_assert_uint_eq(word_at(code + 4) >> 26, 0x05); /* b */
+	ck_assert_int_eq(a64->ool_build(&p, ADDR, ADDR + 0x8000004, code, &len), KT_OK);
+	ck_assert_uint_eq(word_at(code + 4), home);
+	ck_assert_uint_eq(word_at(code), 0x91000420u);
 	ck_assert_int_eq(a64->ool_build(&p, 0x10000000 + 0x7fffffc, 0x10000000, code, &len),
 			 KT_OK);
+	ck_assert_uint_eq(word_at(code + 4) >> 26, 0x05);
 	ck_assert_int_eq(a64->ool_build(&p, 0x10000000 + 0x8000000, 0x10000000, code, &len),
-			 KT_ERR_RANGE);
-	ck_assert_int_eq(a64->ool_build(&p, 0x7f0000000000ull, 0x400000, code, &len),
-			 KT_ERR_RANGE);
+			 KT_OK);
+	ck_assert_uint_eq(word_at(code + 4), home);
+	ck_assert_int_eq(a64->ool_build(&p, 0x7f0000000000ull, 0x400000, code, &len), KT_OK);
+	ck_assert_uint_eq(word_at(code + 4), home);
+	ck_assert_uint_eq(len, 16);
+	/* The home trap's stop (pc at slot+4) is a completed step. */
+	{
+		struct kt_regs r = {0};
+		bool done = false;
+		r.w[A64_W_PC] = 0x400000 + 4;
+		ck_assert_int_eq(a64->ool_leave(&p, 0x7f0000000000ull, 0x400000, &r, &r, &done),
+				 KT_OK);
+		ck_assert(done);
+		ck_assert_uint_eq(r.w[A64_W_PC], 0x7f0000000004ull);
+	}
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, slot + 2, code, &len), KT_ERR_INVAL);
 	/* An emulate plan is not for a slot. */
 	struct kt_plan e = plan_of(ADDR, W_NOP);

@@ -230,6 +230,23 @@ struct kt_arch {
 	kt_status (*ool_leave)(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 			       const struct kt_regs *at_hit, struct kt_regs *regs, bool *done);
 	const char *(*class_name)(uint16_t klass);
+
+	/* --- sequences no stop may interrupt (may be NULL: none) --- */
+
+	/*
+	 * The instruction at ADDR (CODE, LEN bytes from ADDR on) opens a
+	 * sequence that must run without a stop (AArch64: load-exclusive ...
+	 * store-exclusive): the places it is left, in ENDS, and their count;
+	 * 0 if it opens none.  The tracer runs such a sequence whole to
+	 * temporary breakpoints at ENDS instead of single-stepping it.
+	 */
+	size_t (*atomic_sequence)(const uint8_t *code, size_t len, uint64_t addr,
+				  uint64_t ends[2]);
+	/*
+	 * BEFORE holds the N bytes of code ending at ADDR: the start of the
+	 * sequence ADDR lies inside (where a breakpoint must go instead), or 0.
+	 */
+	uint64_t (*atomic_window)(const uint8_t *before, size_t n, uint64_t addr);
 };
 
 /* The table for an ELF e_machine, or NULL if kitrace has none. */

@@ -579,4 +579,6 @@ const struct kt_arch kt_arch_aarch64 = {
 	.ool_enter = a64_ool_enter,
 	.ool_leave = a64_ool_leave,
 	.class_name = a64_class_name,
+	.atomic_sequence = a64_exclusive_sequence,
+	.atomic_window = a64_exclusive_window,
 };

@@ -143,6 +143,25 @@ void a64_ool_enter(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 kt_status a64_ool_leave(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 			const struct kt_regs *at_hit, struct kt_regs *regs, bool *done);
 
+/*
+ * If the word at CODE (LEN bytes of code at ADDR) is a load-exclusive that
+ * opens a sequence closed by a store-exclusive within 16 instructions, with
+ * no other branch than one conditional one and no return or trap in
+ * between: store in ENDS the places the sequence is left (after the
+ * store-exclusive; the conditional branch's target if it lies outside) and
+ * return their count (1 or 2).  0 otherwise: the caller steps as usual.
+ */
+size_t a64_exclusive_sequence(const uint8_t *code, size_t len, uint64_t addr,
+			      uint64_t ends[2]);
+
+/*
+ * BEFORE holds the N bytes of code that end at ADDR.  If ADDR lies inside an
+ * exclusive window (after a load-exclusive, up to and including the
+ * store-exclusive that closes it, within 16 instructions and no branch,
+ * return or trap between), return the load-exclusive's address; else 0.
+ */
+uint64_t a64_exclusive_window(const uint8_t *before, size_t n, uint64_t addr);
+
 /* Name of class KLASS ("bcond", "inline-exclusive", ...); "?" if out of range. */
 const char *a64_class_name(uint16_t klass);
 

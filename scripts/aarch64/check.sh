@@ -11,6 +11,7 @@
 #
 #   scripts/aarch64/check.sh [--bench] [--no-deps]
 #     --bench     run bench/bp_bench.sh in the guest instead of the suite
+#                 (BENCH_N hits, default 3000; make bench-aarch64)
 #     --no-deps   do not run scripts/aarch64/deps.sh (packages already there)
 #
 # Environment: T (a tests/run.sh filter, run in the guest), QEMU_CPU (default
@@ -114,7 +115,11 @@ tar -C "$ROOT" -cf - --exclude="$BUILD/rootfs" --exclude="$BUILD/dl" --exclude="
 	tar -C "$R/$ROOT" -xf -
 
 if [ $MODE = bench ]; then
-	RUN="bash bench/bp_bench.sh"
+	# onestop, cross-built here; the guest has neither gcc nor nm.
+	mkdir -p "$R/$ROOT/$BUILD/bench"
+	$TRIPLET-gcc -O2 -std=gnu11 -Wall -Wextra -o "$R/$ROOT/$BUILD/bench/onestop" bench/onestop.c
+	hot=$($TRIPLET-nm --defined-only "$BUILD/progs/bp_loop" | awk '$3 == "hot" { print $1 }')
+	RUN="ONESTOP=$BUILD/bench/onestop ONESTOP_VALUE=$hot ROUNDS=\${ROUNDS:-3} bash bench/bp_bench.sh ${BENCH_N:-3000}"
 else
 	RUN="bash tests/run.sh \$(ls $BUILD/tests/check_* | grep -v '\\.d\$')"
 fi
@@ -149,7 +154,7 @@ set +e
 timeout -k 10 "$CAP" qemu-system-aarch64 -M virt -cpu "$QEMU_CPU" -smp "$SMP" -m "$MEM" \
 	-nographic -no-reboot -nic none -kernel "$DL/vmlinuz" -initrd "$BUILD/initramfs.cpio" \
 	-append "console=ttyAMA0 panic=-1 rdinit=/init quiet" </dev/null 2>&1 |
-	tr -d '\r' | tee "$LOG"
+	sed -u 's/\r$//' | tee "$LOG"
 qrc=${PIPESTATUS[0]}
 set -e
 stamp "qemu exited with status $qrc"

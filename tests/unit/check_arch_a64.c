@@ -1278,6 +1278,105 @@ START_TEST(test_emulate_rejects_other_kinds)
 }
 END_TEST
 
+/* With lr known (the innermost frame), the lr cases give the caller. */
+START_TEST(test_fp_lr)
+{
+	struct fake_mem m = {.base = STACK};
+	struct kt_arch_mem mem = mem_of(&m);
+	struct kt_fp_frame f, c;
+	uint8_t fn[16], at[4];
+
+	/* At entry: caller pc = lr, sp and fp unchanged. */
+	put_words(fn, (const uint32_t[]){W_PACIASP, W_STP48, W_MOVFP, W_NOP}, 4);
+	le(at, W_PACIASP);
+	f = (struct kt_fp_frame){0x401000, STACK + 0x60, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 0, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.pc, 0x405550);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	ck_assert_uint_eq(c.fp, STACK + 0x100);
+	ck_assert_uint_eq(c.lr, 0);
+	/* At the stp after paciasp: lr is signed, and stripped. */
+	le(at, W_STP48);
+	f.pc = 0x401004;
+	f.lr = 0x0012000000405550ull;
+	ck_assert_int_eq(a64->fp_step(&f, 4, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.pc, 0x405550);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* clang: sub sp, sp, #48 done, stp not yet: caller sp = sp + 48. */
+	put_words(fn, (const uint32_t[]){0xd100c3ffu /* sub sp, sp, #48 */,
+					 0xa9027bfdu /* stp x29, x30, [sp, #32] */,
+					 0x910083fdu /* add x29, sp, #32 */, W_NOP}, 4);
+	le(at, 0xa9027bfdu);
+	f = (struct kt_fp_frame){0x401004, STACK + 0x30, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 4, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* At clang's epilogue "add sp, sp, #48": caller sp = sp + 48. */
+	le(at, 0x9100c3ffu);
+	f = (struct kt_fp_frame){0x401040, STACK + 0x30, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 0x40, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.pc, 0x405550);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* At ret: sp is the caller's. */
+	le(at, W_RET);
+	f = (struct kt_fp_frame){0x401044, STACK + 0x60, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 0x44, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* A misaligned lr is corrupt. */
+	f.lr = 0x405552;
+	ck_assert_int_eq(a64->fp_step(&f, 0x44, fn, 16, at, 4, &mem, &c), KT_ERR_CORRUPT);
+}
+END_TEST
+
+#define W_LDXR 0xc85f7c01u  /* ldxr x1, [x0] */
+#define W_LDAXR 0xc85ffc01u /* ldaxr x1, [x0] */
+#define W_ADD1 0x91000421u  /* add x1, x1, #1 */
+#define W_STXR 0xc8027c01u  /* stxr w2, x1, [x0] */
+#define W_CBNZ_BACK3 0x35ffffa2u /* cbnz w2, .-12 */
+
+START_TEST(test_exclusive)
+{
+	uint8_t b[64];
+	uint64_t ends[2] = {0, 0};
+
+	/* ldxr; add; stxr; cbnz: left after the stxr only (the cbnz is after). */
+	size_t n = put_words(b, (const uint32_t[]){W_LDXR, W_ADD1, W_STXR, W_CBNZ_BACK3}, 4);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 1);
+	ck_assert_uint_eq(ends[0], ADDR + 12);
+	/* Only a load-exclusive opens one. */
+	ck_assert_uint_eq(a64->atomic_sequence(b + 4, n - 4, ADDR + 4, ends), 0);
+	/* No closing store within the bytes: none. */
+	ck_assert_uint_eq(a64->atomic_sequence(b, 8, ADDR, ends), 0);
+	/* ldaxr; cmp; b.ne out; stxr: two ends, the b.ne target outside. */
+	n = put_words(b, (const uint32_t[]){W_LDAXR, 0xeb03003fu /* cmp x1, x3 */,
+					    0x54000081u /* b.ne .+16 */, W_STXR, W_NOP, W_NOP},
+		      6);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 2);
+	ck_assert_uint_eq(ends[0], ADDR + 16);
+	ck_assert_uint_eq(ends[1], ADDR + 24);
+	/* An unconditional branch or a call inside: not a sequence we run. */
+	n = put_words(b, (const uint32_t[]){W_LDXR, 0x94000010u /* bl */, W_STXR}, 3);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 0);
+	/* casp (o1 = 1, size 0x) is not exclusive. */
+	n = put_words(b, (const uint32_t[]){0x48207c82u, W_STXR}, 2);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 0);
+
+	/* Windows: the add and the stxr are inside; the ldxr and the cbnz not. */
+	n = put_words(b, (const uint32_t[]){W_NOP, W_NOP, W_LDXR, W_ADD1, W_STXR, W_CBNZ_BACK3},
+		      6);
+	uint64_t base = ADDR - 8; /* b[8] (the ldxr) is at ADDR */
+	ck_assert_uint_eq(a64->atomic_window(b, 8, ADDR), 0);
+	ck_assert_uint_eq(a64->atomic_window(b, 12, ADDR + 4), ADDR);
+	ck_assert_uint_eq(a64->atomic_window(b, 16, ADDR + 8), ADDR);
+	ck_assert_uint_eq(a64->atomic_window(b, 20, ADDR + 12), 0);
+	ck_assert_uint_eq(a64->atomic_window(b, 2, base + 2), 0);
+	/* A return between: not a window. */
+	n = put_words(b, (const uint32_t[]){W_LDXR, W_RET, W_ADD1}, 3);
+	ck_assert_uint_eq(a64->atomic_window(b, 12, ADDR + 12), 0);
+	/* x86-64 has none. */
+	ck_assert_ptr_null(kt_arch_x86_64.atomic_sequence);
+}
+END_TEST
+
 static Suite *
 a64_suite(void)
 {
@@ -1297,6 +1396,8 @@ a64_suite(void)
 	tcase_add_test(tc, test_skip_prologue);
 	tcase_add_test(tc, test_fp_standard);
 	tcase_add_test(tc, test_fp_prologue_epilogue);
+	tcase_add_test(tc, test_fp_lr);
+	tcase_add_test(tc, test_exclusive);
 	tcase_add_test(tc, test_fp_clang_shape);
 	tcase_add_test(tc, test_fp_corrupt);
 	suite_add_tcase(s, tc);

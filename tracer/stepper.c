@@ -83,105 +83,50 @@ wait_thread(struct kt_session *s, struct kt_thread *t, struct kt_os_event *ev)
 	}
 }
 
-static bool
-is_sync_fault(int sig, const siginfo_t *si)
+bool
+kt_stepper_sync_fault(int sig, const siginfo_t *si)
 {
 	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
 	       si->si_code > 0;
 }
 
-/*
- * Run T through the sequence no stop may interrupt that opens at its pc
- * (arch->atomic_sequence) to one of its N ENDS, where temporary patches
- * stop it (its own patch is lifted by the caller; every other thread is
- * stopped).  Returns like single_step.  An asynchronous signal stops it
- * anywhere: the signal is held and the sequence, interrupted, retries by
- * itself when the thread resumes.
- */
-static kt_status
-run_sequence(struct kt_session *s, struct kt_thread *t, const uint64_t *ends, size_t n,
-	     int *sigout, siginfo_t *si, bool *gone)
+enum kt_resumed
+kt_stepper_resume_wait(struct kt_session *s, struct kt_thread *t, bool step, int *sig, siginfo_t *si,
+	    bool *gone, kt_status *st)
 {
-	const struct kt_arch *a = s->arch;
-	uint8_t saved[2][KT_INSN_MAX];
-	bool mine[2] = {false, false};
-	kt_status st = KT_OK;
+	struct kt_os_event ev;
 
-	for (size_t i = 0; i < n && i < 2; i++)
-		mine[i] = !kt_stepper_is_patch(s, ends[i]) && a->patch_len <= KT_INSN_MAX &&
-			  s->os->ops->read(s->os, s->pid, ends[i], saved[i], a->patch_len,
-					   NULL) == KT_OK &&
-			  s->os->ops->write(s->os, s->pid, ends[i], a->patch, a->patch_len) ==
-				  KT_OK;
-	for (;;) {
-		struct kt_os_event ev;
-		t->regs_valid = false;
-		if ((st = s->os->ops->cont(s->os, t->tid, 0)) != KT_OK)
-			break;
-		t->state = KT_TS_RUNNING;
-		if ((st = wait_thread(s, t, &ev)) != KT_OK)
-			break;
-		if (WIFEXITED(ev.status) || WIFSIGNALED(ev.status)) {
-			struct kt_stop ignored;
-			kt_run_handle_event(s, &ev, &ignored);
-			*gone = true;
-			return KT_OK;
-		}
-		t->state = KT_TS_STOPPED;
-		int sig = WSTOPSIG(ev.status);
-		if ((ev.status >> 16) == PTRACE_EVENT_STOP) {
-			t->interrupt_sent = false;
-			continue;
-		}
-		if ((ev.status >> 16) != 0) {
-			struct kt_stop ignored;
-			bool was = s->collecting;
-			s->collecting = true;
-			kt_run_handle_event(s, &ev, &ignored);
-			s->collecting = was;
-			break;
-		}
-		memset(si, 0, sizeof(*si));
-		s->os->ops->siginfo(s->os, t->tid, si);
-		if (sig == SIGTRAP && kt_thread_regs(s, t) == KT_OK) {
-			uint64_t pc = kt_regs_pc(a, &t->regs);
-			size_t i = 0;
-			while (i < n && pc != ends[i] && pc != ends[i] + a->patch_len)
-				i++;
-			if (i < n) { /* arrived: pc onto the end, as after a step */
-				a->set_pc(&t->regs, ends[i]);
-				kt_thread_set_regs(s, t);
-				break;
-			}
-		}
-		if (sig == SIGTRAP || is_sync_fault(sig, si)) {
-			*sigout = sig;
-			break;
-		}
-		t->pending_sig = sig;
-		t->pending_si = *si;
-		break;
-	}
-	for (size_t i = 0; i < n && i < 2; i++)
-		if (mine[i] && !s->exited)
-			s->os->ops->write(s->os, s->pid, ends[i], saved[i], a->patch_len);
 	t->regs_valid = false;
-	return st;
-}
-
-/* The ends of the sequence no stop may interrupt opening at T's pc, or 0. */
-static size_t
-sequence_at(struct kt_session *s, struct kt_thread *t, uint64_t ends[2])
-{
-	uint8_t code[64];
-	size_t got = 0;
-
-	if (!s->arch->atomic_sequence || kt_thread_regs(s, t) != KT_OK)
-		return 0;
-	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
-	if (kt_mem_read(s, pc, code, sizeof(code), &got) != KT_OK && got == 0)
-		return 0;
-	return s->arch->atomic_sequence(code, got, pc, ends);
+	*st = step ? s->os->ops->step(s->os, t->tid, 0) : s->os->ops->cont(s->os, t->tid, 0);
+	if (*st != KT_OK)
+		return KT_RESUMED_END;
+	t->state = KT_TS_RUNNING;
+	if ((*st = wait_thread(s, t, &ev)) != KT_OK)
+		return KT_RESUMED_END;
+	if (WIFEXITED(ev.status) || WIFSIGNALED(ev.status)) {
+		struct kt_stop ignored;
+		kt_run_handle_event(s, &ev, &ignored);
+		*gone = true;
+		return KT_RESUMED_END;
+	}
+	t->state = KT_TS_STOPPED;
+	*sig = WSTOPSIG(ev.status);
+	if ((ev.status >> 16) == PTRACE_EVENT_STOP) {
+		t->interrupt_sent = false;
+		return KT_RESUMED_AGAIN;
+	}
+	if ((ev.status >> 16) != 0) {
+		/* An event stop (clone, exec): the step finished or will. */
+		struct kt_stop ignored;
+		bool was = s->collecting;
+		s->collecting = true;
+		kt_run_handle_event(s, &ev, &ignored);
+		s->collecting = was;
+		return KT_RESUMED_END;
+	}
+	memset(si, 0, sizeof(*si));
+	s->os->ops->siginfo(s->os, t->tid, si);
+	return KT_RESUMED_SIGNAL;
 }
 
 /*
@@ -198,56 +143,37 @@ single_step(struct kt_session *s, struct kt_thread *t, struct kt_patch *p, int *
 	*sigout = 0;
 	*gone = false;
 	uint64_t ends[2];
-	size_t nends = t->at_exec ? 0 : sequence_at(s, t, ends);
+	size_t nends = t->at_exec ? 0 : kt_stepper_sequence_at(s, t, ends);
 	if (p && (st = kt_patch_lift(s, t->tid, p)) != KT_OK)
 		return st;
 	if (nends) {
 		/* A step inside an exclusive sequence would make it fail forever:
 		 * run the whole sequence instead (GDB does the same). */
-		st = run_sequence(s, t, ends, nends, sigout, si, gone);
+		st = kt_stepper_run_sequence(s, t, ends, nends, sigout, si, gone);
 		if (*gone)
 			return KT_OK;
 		goto done;
 	}
 	for (int tries = 0; tries < 32; tries++) {
-		struct kt_os_event ev;
 		bool finishing_exec = t->at_exec;
+		int sig = 0;
 		t->at_exec = false;
-		t->regs_valid = false;
-		if ((st = s->os->ops->step(s->os, t->tid, 0)) != KT_OK)
-			break;
-		t->state = KT_TS_RUNNING;
-		if ((st = wait_thread(s, t, &ev)) != KT_OK)
-			break;
-		if (WIFEXITED(ev.status) || WIFSIGNALED(ev.status)) {
-			struct kt_stop ignored;
-			kt_run_handle_event(s, &ev, &ignored);
-			*gone = true;
+		enum kt_resumed r = kt_stepper_resume_wait(s, t, true, &sig, si, gone, &st);
+		if (*gone)
 			return KT_OK; /* the patch went with the process or stays */
-		}
-		t->state = KT_TS_STOPPED;
-		int sig = WSTOPSIG(ev.status);
-		if ((ev.status >> 16) != 0) {
-			/* An event stop (clone, exec, interrupt): the step finished or will. */
-			if ((ev.status >> 16) == PTRACE_EVENT_STOP)
-				t->interrupt_sent = false;
-			if ((ev.status >> 16) == PTRACE_EVENT_STOP)
-				continue;
-			struct kt_stop ignored;
-			bool was = s->collecting;
-			s->collecting = true;
-			kt_run_handle_event(s, &ev, &ignored);
-			s->collecting = was;
+		if (r == KT_RESUMED_END)
 			break;
-		}
-		memset(si, 0, sizeof(*si));
-		s->os->ops->siginfo(s->os, t->tid, si);
-		if (sig == SIGTRAP && (si->si_code == TRAP_TRACE || si->si_code == TRAP_BRKPT)) {
+		if (r == KT_RESUMED_AGAIN)
+			continue;
+		/* arm64 reports a step over svc from the system call exit as a
+		 * SIGTRAP with SI_USER and no sender (user_single_step_report). */
+		if (sig == SIGTRAP && (si->si_code == TRAP_TRACE || si->si_code == TRAP_BRKPT ||
+				       (si->si_code == SI_USER && si->si_pid == 0))) {
 			if (finishing_exec)
 				continue; /* that step only returned from execve */
 			break; /* the step completed */
 		}
-		if (sig == SIGTRAP || is_sync_fault(sig, si)) {
+		if (sig == SIGTRAP || kt_stepper_sync_fault(sig, si)) {
 			*sigout = sig; /* the instruction itself trapped or faulted */
 			break;
 		}

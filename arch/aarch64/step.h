@@ -85,6 +85,7 @@ enum a64_step_class {
 	A64_CLS_INLINE_ERET,     /* eret, eretaa/ab, drps */
 	A64_CLS_INLINE_MOPS,     /* FEAT_MOPS cpyp/cpym/cpye, setp/setm/sete */
 	A64_CLS_INLINE_UNDECODABLE, /* short or unaligned, unallocated literal */
+	A64_CLS_ADDSUB_IMM,      /* add/sub (immediate), no flags; sp as Rd/Rn */
 	A64_CLS_COUNT
 };
 

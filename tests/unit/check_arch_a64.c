@@ -965,6 +965,34 @@ START_TEST(test_emulate_adr_adrp)
 }
 END_TEST
 
+START_TEST(test_emulate_addsub_imm)
+{
+	struct kt_regs r, before;
+	struct fake_mem m = {.base = STACK};
+
+	regs_init(&r, ADDR);
+	r.w[31] = STACK + 0x100;
+	before = r;
+	ck_assert_int_eq(emu(0xd10043ffu, &r, &m), KT_OK); /* sub sp, sp, #0x10 */
+	ck_assert_uint_eq(r.w[31], STACK + 0xf0);
+	ck_assert_uint_eq(r.w[PC], ADDR + 4);
+	assert_unchanged(&r, &before, 31, PC, -1);
+	ck_assert_int_eq(emu(0x910003fdu, &r, &m), KT_OK); /* mov x29, sp */
+	ck_assert_uint_eq(r.w[29], STACK + 0xf0);
+	ck_assert_int_eq(emu(0x910083fdu, &r, &m), KT_OK); /* add x29, sp, #32 */
+	ck_assert_uint_eq(r.w[29], STACK + 0x110);
+	r.w[1] = 0xfffffffffull;
+	ck_assert_int_eq(emu(0x11000420u, &r, &m), KT_OK); /* add w0, w1, #1: 32 bits */
+	ck_assert_uint_eq(r.w[0], 0);
+	r.w[1] = 0x5000;
+	ck_assert_int_eq(emu(0xd1400420u, &r, &m), KT_OK); /* sub x0, x1, #1, lsl #12 */
+	ck_assert_uint_eq(r.w[0], 0x4000);
+	ck_assert_str_eq(a64->class_name(plan_of(ADDR, 0xd10043ffu).klass), "add-sub-imm");
+	/* The flags are untouched (adds/subs run out of line). */
+	ck_assert_uint_eq(r.w[33] & 0xf0000000u, before.w[33] & 0xf0000000u);
+}
+END_TEST
+
 START_TEST(test_emulate_ldr_literal)
 {
 	struct kt_regs r, before;
@@ -1128,8 +1156,9 @@ END_TEST
 START_TEST(test_plan_ool)
 {
 	static const uint32_t ool[] = {
-		0x91000420u, /* add x0, x1, #1 */
+		0xca020020u, /* eor x0, x1, x2 */
 		0xaa0103e0u, /* mov x0, x1 */
+		0xb1000420u, /* adds x0, x1, #1 (sets flags) */
 		0xf94007e0u, /* ldr x0, [sp, #8] */
 		0xa9bf7bfdu, /* stp x29, x30, [sp, #-16]! */
 		0xc8dffc20u, /* ldar x0, [x1] (not exclusive) */
@@ -1168,7 +1197,7 @@ word_at(const uint8_t *p)
 
 START_TEST(test_ool_slot)
 {
-	struct kt_plan p = plan_of(ADDR, 0x91000420u);  /* add x0, x1, #1 */
+	struct kt_plan p = plan_of(ADDR, 0xca020020u);  /* eor x0, x1, x2 */
 	uint8_t code[64];
 	size_t len = 0;
 	uint64_t slot = 0x7f0000;
@@ -1177,7 +1206,7 @@ START_TEST(test_ool_slot)
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, slot, code, &len), KT_OK);
 	ck_assert_uint_eq(len, A64_SLOT_SIZE);
 	ck_assert_uint_le(len, a64->slot_size);
-	ck_assert_uint_eq(word_at(code), 0x91000420u);
+	ck_assert_uint_eq(word_at(code), 0xca020020u);
 	/* b ADDR + 4 from slot + 4: imm26 = (ADDR - slot) / 4 */
 	uint32_t b = word_at(code + 4);
 	ck_assert_uint_eq(b & 0xfc000000u, 0x14000000u);
@@ -1203,7 +1232,7 @@ START_TEST(test_ool_slot)
 	ck_assert_uint_eq(word_at(code + 4) >> 26, 0x05); /* b */
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, ADDR + 0x8000004, code, &len), KT_OK);
 	ck_assert_uint_eq(word_at(code + 4), home);
-	ck_assert_uint_eq(word_at(code), 0x91000420u);
+	ck_assert_uint_eq(word_at(code), 0xca020020u);
 	ck_assert_int_eq(a64->ool_build(&p, 0x10000000 + 0x7fffffc, 0x10000000, code, &len),
 			 KT_OK);
 	ck_assert_uint_eq(word_at(code + 4) >> 26, 0x05);
@@ -1267,7 +1296,7 @@ END_TEST
 
 START_TEST(test_emulate_rejects_other_kinds)
 {
-	struct kt_plan p = plan_of(ADDR, 0x91000420u);
+	struct kt_plan p = plan_of(ADDR, 0xca020020u); /* eor x0, x1, x2: out of line */
 	struct kt_regs r;
 	struct fake_mem m = {.base = STACK};
 	struct kt_arch_mem mem = mem_of(&m);
@@ -1409,6 +1438,7 @@ a64_suite(void)
 	tcase_add_test(tc, test_emulate_tbz);
 	tcase_add_test(tc, test_emulate_adr_adrp);
 	tcase_add_test(tc, test_emulate_ldr_literal);
+	tcase_add_test(tc, test_emulate_addsub_imm);
 	tcase_add_test(tc, test_emulate_register_branches);
 	tcase_add_test(tc, test_emulate_rejects_other_kinds);
 	tcase_add_test(tc, test_plan_inline);

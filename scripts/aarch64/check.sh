@@ -27,7 +27,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-MODE=test
+MODE="test"
 DEPS=1
 for a in "$@"; do
 	case $a in
@@ -52,8 +52,9 @@ if [ $DEPS = 1 ]; then
 	stamp "packages"
 	scripts/aarch64/deps.sh "$DL"
 fi
-[ -s "$DL/vmlinuz" ] && [ -s "$DL/busybox" ] && [ -s "$DL/bash" ] && [ -s "$DL/timeout" ] ||
-	{ echo "check-aarch64: no kernel/busybox/bash in $DL (run scripts/aarch64/deps.sh)" >&2; exit 1; }
+for f in vmlinuz busybox bash timeout; do
+	[ -s "$DL/$f" ] || { echo "check-aarch64: no $f in $DL (run scripts/aarch64/deps.sh)" >&2; exit 1; }
+done
 
 stamp "cross build into $BUILD"
 mkdir -p "$BUILD"
@@ -75,7 +76,7 @@ echo "root:x:0:" >"$R/etc/group"
 
 # libs_of FILE...: the NEEDED shared libraries, recursively, as paths on this host.
 declare -A seen=()
-LIBDIRS=(/usr/lib/$TRIPLET /lib/$TRIPLET "$ROOT/$BUILD/progs" "$ROOT/$BUILD")
+LIBDIRS=("/usr/lib/$TRIPLET" "/lib/$TRIPLET" "$ROOT/$BUILD/progs" "$ROOT/$BUILD")
 copy_libs() {
 	local f n d
 	for f in "$@"; do

@@ -30,6 +30,10 @@ for p in $need; do
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then
+	if [ "$sudo" = false ]; then
+		echo "kitrace: not root and no sudo: install (with arm64 multiarch):$missing" >&2
+		exit 1
+	fi
 	echo "kitrace: installing for check-aarch64:$missing" >&2
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		$sudo dpkg --add-architecture arm64

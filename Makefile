@@ -18,13 +18,26 @@ CC ?= gcc
 PREFIX ?= /usr/local
 SAN ?=
 WERROR ?= 1
+# Cross build: CROSS=aarch64-linux-gnu- builds for AArch64 into build-aarch64/
+# with the multiarch (:arm64) libraries (make check-aarch64, doc/aarch64.md).
+CROSS ?=
+ifneq ($(CROSS),)
+CC := $(CROSS)gcc
+AR := $(CROSS)ar
+CROSS_TRIPLET := $(patsubst %-,%,$(CROSS))
+PKG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_TRIPLET)/pkgconfig:/usr/share/pkgconfig
+BUILD ?= build-$(firstword $(subst -, ,$(CROSS_TRIPLET)))$(if $(SAN),-$(SAN))
+endif
 ifeq ($(SAN),)
 BUILD ?= build
 else
 BUILD ?= build-$(SAN)
 endif
+# The machine the build is for: assembly programs are per architecture
+# (inferior/progs/*_a64.S on aarch64, the other *.S on x86_64).
+KT_TARGET_ARCH := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine)))
 
-pc = $(shell pkg-config $(1) 2>/dev/null || echo $(2))
+pc = $(shell $(PKG_ENV) pkg-config $(1) 2>/dev/null || echo $(2))
 CAPSTONE_CFLAGS := $(call pc,--cflags capstone,-I/usr/include/capstone)
 CAPSTONE_LIBS := $(call pc,--libs capstone,-lcapstone)
 # libdwarf 20210528 ships no .pc; its headers live in /usr/include/libdwarf,
@@ -59,7 +72,11 @@ KITJIT_SRC := $(wildcard inferior/kitjit/*.c)
 DEMO_SRC := $(wildcard inferior/demo/*.c)
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 PROG_C := $(filter-out inferior/progs/lib%.c,$(wildcard inferior/progs/*.c))
-PROG_S := $(wildcard inferior/progs/*.S)
+ifeq ($(KT_TARGET_ARCH),aarch64)
+PROG_S := $(wildcard inferior/progs/*_a64.S)
+else
+PROG_S := $(filter-out %_a64.S,$(wildcard inferior/progs/*.S))
+endif
 PROG_LIB := $(wildcard inferior/progs/lib*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -179,6 +196,13 @@ bench: all $(PROGS)
 deps:
 	@scripts/deps.sh
 
+# The suite in an emulated AArch64 guest (doc/aarch64.md): cross-build into
+# build-aarch64/, boot qemu-system-aarch64, run the unit and e2e tests there.
+check-aarch64:
+	scripts/aarch64/check.sh
+bench-aarch64:
+	scripts/aarch64/check.sh --bench
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -195,9 +219,9 @@ install: all
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(PREFIX)/share/man/man7/; done; true
 
 clean:
-	rm -rf build build-asan build-ubsan
+	rm -rf build build-asan build-ubsan build-aarch64
 
-.PHONY: all check test demo deps install clean progs unit bench fuzz
+.PHONY: all check test demo deps install clean progs unit bench fuzz check-aarch64 bench-aarch64
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

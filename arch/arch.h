@@ -119,9 +119,13 @@ struct kt_insn_text {
 	uint64_t target;
 };
 
-/* One step of the frame-pointer unwinder. */
+/*
+ * One step of the frame-pointer unwinder.  lr is the link register's value
+ * when it is known (the innermost frame on a machine with one: AArch64 x30),
+ * else 0; the caller frames fp_step computes have lr 0.
+ */
 struct kt_fp_frame {
-	uint64_t pc, sp, fp;
+	uint64_t pc, sp, fp, lr;
 };
 
 /*
@@ -213,7 +217,9 @@ struct kt_arch {
 	 * function's first bytes (nfunc may be 0) and the bytes at pc (nat may
 	 * be 0), compute the caller's frame.  Prologues and epilogues of
 	 * frame-pointer functions are recognised so the innermost frame is
-	 * right also at the first and the last instruction.  Returns
+	 * right also at the first and the last instruction (where the return
+	 * address is still, or again, in the link register, F->lr is used;
+	 * without it such a frame is KT_ERR_UNSUPPORTED).  Returns
 	 * KT_ERR_NOTFOUND at the outermost frame, KT_ERR_MEM if the stack
 	 * cannot be read, KT_ERR_CORRUPT if the chain is not plausible.
 	 */
@@ -322,6 +328,23 @@ struct kt_arch {
 	bool (*hw_skip_exec)(struct kt_regs *regs, bool skip);
 	/* x86-64 has no read-only watchpoint: a read one is read/write. */
 	bool hw_read_is_rw;
+
+	/* --- sequences no stop may interrupt (may be NULL: none) --- */
+
+	/*
+	 * The instruction at ADDR (CODE, LEN bytes from ADDR on) opens a
+	 * sequence that must run without a stop (AArch64: load-exclusive ...
+	 * store-exclusive): the places it is left, in ENDS, and their count;
+	 * 0 if it opens none.  The tracer runs such a sequence whole to
+	 * temporary breakpoints at ENDS instead of single-stepping it.
+	 */
+	size_t (*atomic_sequence)(const uint8_t *code, size_t len, uint64_t addr,
+				  uint64_t ends[2]);
+	/*
+	 * BEFORE holds the N bytes of code ending at ADDR: the start of the
+	 * sequence ADDR lies inside (where a breakpoint must go instead), or 0.
+	 */
+	uint64_t (*atomic_window)(const uint8_t *before, size_t n, uint64_t addr);
 };
 
 /* The table for an ELF e_machine, or NULL if kitrace has none. */

@@ -22,7 +22,11 @@
 #
 # Environment: BUILD (default build), KITRACE (default $BUILD/kitrace), PROGS
 # (default $BUILD/progs), ROUNDS (default 3), PIN=1 to run every variant
-# pinned to CPU 0 (tracer and tracee on one CPU: cheaper stops on most VMs).
+# pinned to CPU 0 (tracer and tracee on one CPU: cheaper stops on most VMs),
+# ONESTOP (a prebuilt onestop; otherwise it is compiled with gcc into
+# $BUILD/bench), ONESTOP_VALUE (see bench/onestop.c; where nm is missing).
+# On aarch64 the condition is "$x0 < 0" (make bench-aarch64 runs this in the
+# emulated guest).
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -34,7 +38,10 @@ PROGS=${PROGS:-$BUILD/progs}
 ROUNDS=${ROUNDS:-3}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 BP_LOOP=$PROGS/bp_loop
-ONESTOP=$BUILD/bench/onestop
+ONESTOP_GIVEN=${ONESTOP:-}
+ONESTOP=${ONESTOP:-$BUILD/bench/onestop}
+COND='$rdi < 0'
+[ "$(uname -m)" != aarch64 ] || COND='$x0 < 0'
 PIN_CMD=()
 [ "${PIN:-0}" != 1 ] || PIN_CMD=(taskset -c 0)
 
@@ -43,7 +50,12 @@ if [ ! -x "$BP_LOOP" ]; then
 	exit 2
 fi
 mkdir -p "$BUILD/bench" || exit 2
-gcc -O2 -std=gnu11 -Wall -Wextra -o "$ONESTOP" bench/onestop.c || exit 2
+if [ -z "$ONESTOP_GIVEN" ]; then
+	gcc -O2 -std=gnu11 -Wall -Wextra -o "$ONESTOP" bench/onestop.c || exit 2
+elif [ ! -x "$ONESTOP" ]; then
+	echo "bp_bench: ONESTOP=$ONESTOP is not executable" >&2
+	exit 2
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kt-bp_bench.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
@@ -71,8 +83,8 @@ command_for() {
 	case $1 in
 	untraced) CMD=("$BP_LOOP" "$N") ;;
 	onestop) CMD=("$ONESTOP" "$BP_LOOP" "$N") ;;
-	kitrace) CMD=("$KITRACE" launch --batch -ex 'break hot if $rdi < 0' -- "$BP_LOOP" "$N") ;;
-	gdb) CMD=(gdb -batch -nx -ex 'break hot if $rdi < 0' -ex run --args "$BP_LOOP" "$N") ;;
+	kitrace) CMD=("$KITRACE" launch --batch -ex "break hot if $COND" -- "$BP_LOOP" "$N") ;;
+	gdb) CMD=(gdb -batch -nx -ex "break hot if $COND" -ex run --args "$BP_LOOP" "$N") ;;
 	esac
 }
 

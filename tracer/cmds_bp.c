@@ -111,6 +111,13 @@ set_break(struct kt_cli *c, const char *args, enum kt_bp_type type)
 		kt_bp_set_cond(bp, cond_text, cond);
 	pid_t v = via(s);
 	for (size_t i = 0; i < n; i++) {
+		uint64_t at = kt_location_atomic_start(s, addrs[i]);
+		if (at != addrs[i]) {
+			kt_cli_error(c, "Breakpoint address 0x%" PRIx64 " is inside an "
+				     "exclusive sequence; using its start 0x%" PRIx64 ".",
+				     addrs[i], at);
+			addrs[i] = at;
+		}
 		if ((st = kt_patch_get(s, v, addrs[i])) != KT_OK) {
 			kt_cli_error(c, "Cannot insert breakpoint %d at 0x%" PRIx64 ": %s", bp->num,
 				     addrs[i], kt_strerror(st));

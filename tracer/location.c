@@ -107,6 +107,21 @@ kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out, size
 	return KT_OK;
 }
 
+uint64_t
+kt_location_atomic_start(struct kt_session *s, uint64_t addr)
+{
+	uint8_t code[64];
+	size_t got = 0;
+
+	if (!s->arch->atomic_window || addr < sizeof(code))
+		return addr;
+	kt_mem_read(s, addr - sizeof(code), code, sizeof(code), &got);
+	if (got != sizeof(code))
+		return addr;
+	uint64_t start = s->arch->atomic_window(code, got, addr);
+	return start ? start : addr;
+}
+
 size_t
 kt_location_resolve_quiet(struct kt_session *s, const char *spec, uint64_t **out)
 {

@@ -21,6 +21,13 @@
 kt_status kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out,
 			      size_t *n, char *msg, size_t len);
 /* As above, without messages; returns the count. */
+/*
+ * ADDR, or the start of the sequence no stop may interrupt that ADDR lies
+ * inside (AArch64: the load-exclusive of an exclusive window), where a
+ * breakpoint must go instead: one planted inside would make the sequence
+ * fail and retry forever.
+ */
+uint64_t kt_location_atomic_start(struct kt_session *s, uint64_t addr);
 size_t kt_location_resolve_quiet(struct kt_session *s, const char *spec, uint64_t **out);
 /* True if SPEC names a function (may be pending), false for *ADDRESS. */
 bool kt_location_is_function(const char *spec);

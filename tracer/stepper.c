@@ -84,11 +84,50 @@ wait_thread(struct kt_session *s, struct kt_thread *t, struct kt_os_event *ev)
 	}
 }
 
-static bool
-is_sync_fault(int sig, const siginfo_t *si)
+bool
+kt_stepper_sync_fault(int sig, const siginfo_t *si)
 {
 	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
 	       si->si_code > 0;
+}
+
+enum kt_resumed
+kt_stepper_resume_wait(struct kt_session *s, struct kt_thread *t, bool step, int *sig, siginfo_t *si,
+	    bool *gone, kt_status *st)
+{
+	struct kt_os_event ev;
+
+	t->regs_valid = false;
+	*st = step ? s->os->ops->step(s->os, t->tid, 0) : s->os->ops->cont(s->os, t->tid, 0);
+	if (*st != KT_OK)
+		return KT_RESUMED_END;
+	t->state = KT_TS_RUNNING;
+	if ((*st = wait_thread(s, t, &ev)) != KT_OK)
+		return KT_RESUMED_END;
+	if (WIFEXITED(ev.status) || WIFSIGNALED(ev.status)) {
+		struct kt_stop ignored;
+		kt_run_handle_event(s, &ev, &ignored);
+		*gone = true;
+		return KT_RESUMED_END;
+	}
+	t->state = KT_TS_STOPPED;
+	*sig = WSTOPSIG(ev.status);
+	if ((ev.status >> 16) == PTRACE_EVENT_STOP) {
+		t->interrupt_sent = false;
+		return KT_RESUMED_AGAIN;
+	}
+	if ((ev.status >> 16) != 0) {
+		/* An event stop (clone, exec): the step finished or will. */
+		struct kt_stop ignored;
+		bool was = s->collecting;
+		s->collecting = true;
+		kt_run_handle_event(s, &ev, &ignored);
+		s->collecting = was;
+		return KT_RESUMED_END;
+	}
+	memset(si, 0, sizeof(*si));
+	s->os->ops->siginfo(s->os, t->tid, si);
+	return KT_RESUMED_SIGNAL;
 }
 
 /*
@@ -104,47 +143,38 @@ single_step(struct kt_session *s, struct kt_thread *t, struct kt_patch *p, int *
 
 	*sigout = 0;
 	*gone = false;
+	uint64_t ends[2];
+	size_t nends = t->at_exec ? 0 : kt_stepper_sequence_at(s, t, ends);
 	if (p && (st = kt_patch_lift(s, t->tid, p)) != KT_OK)
 		return st;
+	if (nends) {
+		/* A step inside an exclusive sequence would make it fail forever:
+		 * run the whole sequence instead (GDB does the same). */
+		st = kt_stepper_run_sequence(s, t, ends, nends, sigout, si, gone);
+		if (*gone)
+			return KT_OK;
+		goto done;
+	}
 	for (int tries = 0; tries < 32; tries++) {
-		struct kt_os_event ev;
 		bool finishing_exec = t->at_exec;
+		int sig = 0;
 		t->at_exec = false;
-		t->regs_valid = false;
-		if ((st = s->os->ops->step(s->os, t->tid, 0)) != KT_OK)
-			break;
-		t->state = KT_TS_RUNNING;
-		if ((st = wait_thread(s, t, &ev)) != KT_OK)
-			break;
-		if (WIFEXITED(ev.status) || WIFSIGNALED(ev.status)) {
-			struct kt_stop ignored;
-			kt_run_handle_event(s, &ev, &ignored);
-			*gone = true;
+		enum kt_resumed r = kt_stepper_resume_wait(s, t, true, &sig, si, gone, &st);
+		if (*gone)
 			return KT_OK; /* the patch went with the process or stays */
-		}
-		t->state = KT_TS_STOPPED;
-		int sig = WSTOPSIG(ev.status);
-		if ((ev.status >> 16) != 0) {
-			/* An event stop (clone, exec, interrupt): the step finished or will. */
-			if ((ev.status >> 16) == PTRACE_EVENT_STOP)
-				t->interrupt_sent = false;
-			if ((ev.status >> 16) == PTRACE_EVENT_STOP)
-				continue;
-			struct kt_stop ignored;
-			bool was = s->collecting;
-			s->collecting = true;
-			kt_run_handle_event(s, &ev, &ignored);
-			s->collecting = was;
+		if (r == KT_RESUMED_END)
 			break;
-		}
-		memset(si, 0, sizeof(*si));
-		s->os->ops->siginfo(s->os, t->tid, si);
-		if (sig == SIGTRAP && (si->si_code == TRAP_TRACE || si->si_code == TRAP_BRKPT)) {
+		if (r == KT_RESUMED_AGAIN)
+			continue;
+		/* arm64 reports a step over svc from the system call exit as a
+		 * SIGTRAP with SI_USER and no sender (user_single_step_report). */
+		if (sig == SIGTRAP && (si->si_code == TRAP_TRACE || si->si_code == TRAP_BRKPT ||
+				       (si->si_code == SI_USER && si->si_pid == 0))) {
 			if (finishing_exec)
 				continue; /* that step only returned from execve */
 			break; /* the step completed */
 		}
-		if (sig == SIGTRAP || is_sync_fault(sig, si)) {
+		if (sig == SIGTRAP || kt_stepper_sync_fault(sig, si)) {
 			*sigout = sig; /* the instruction itself trapped or faulted */
 			break;
 		}
@@ -152,6 +182,7 @@ single_step(struct kt_session *s, struct kt_thread *t, struct kt_patch *p, int *
 		t->pending_sig = sig;
 		t->pending_si = *si;
 	}
+done:
 	t->regs_valid = false;
 	if (p && !s->exited)
 		kt_patch_replant(s, t->tid, p);
@@ -437,6 +468,14 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 	    KT_OK) {
 		t->regs = regs;
 		kt_thread_set_regs(s, t);
+		/* A breakpoint trap the slot raised after the instruction
+		 * completed is its way home (AArch64 slots out of b's reach):
+		 * the step is over, nothing to report. */
+		if (done && sig == SIGTRAP && si && si->si_code == TRAP_BRKPT) {
+			if (!s->collecting)
+				kt_run_cont_thread(s, t);
+			return true;
+		}
 	}
 	/* A fault the relocated copy raised names a slot address: make it the
 	 * original one, so the program's handler sees what it would have. */

@@ -64,4 +64,32 @@ void kt_stepper_forget(struct kt_session *s);
 /* Detach: move threads out of slots and unmap the page. */
 void kt_stepper_release_all(struct kt_session *s);
 
+/* --- shared by stepper.c and sequence.c --- */
+
+/* What kt_stepper_resume_wait saw. */
+enum kt_resumed {
+	KT_RESUMED_SIGNAL, /* a signal-delivery stop: *sig, *si */
+	KT_RESUMED_AGAIN,  /* an interrupt's event stop: resume again */
+	KT_RESUMED_END,    /* gone (*gone), another event stop (handled), or *st failed */
+};
+/* Resume T (a single step if STEP) and take its next stop. */
+enum kt_resumed kt_stepper_resume_wait(struct kt_session *s, struct kt_thread *t, bool step,
+				       int *sig, siginfo_t *si, bool *gone, kt_status *st);
+/* True for a fault the instruction itself raised (SIGSEGV/BUS/ILL/FPE, si_code > 0). */
+bool kt_stepper_sync_fault(int sig, const siginfo_t *si);
+/*
+ * The ends of the sequence no stop may interrupt that opens at T's pc
+ * (arch->atomic_sequence), in ENDS; 0 if none opens there.
+ */
+size_t kt_stepper_sequence_at(struct kt_session *s, struct kt_thread *t, uint64_t ends[2]);
+/*
+ * Run T (its patch lifted by the caller, every other thread stopped)
+ * through that sequence to one of its N ENDS, with temporary patches there.
+ * Returns like a single step: *sigout a signal the code raised, *gone if
+ * the process ended.  An asynchronous signal stops it anywhere: the signal
+ * is held, and the interrupted sequence retries by itself on resume.
+ */
+kt_status kt_stepper_run_sequence(struct kt_session *s, struct kt_thread *t, const uint64_t *ends,
+				  size_t n, int *sigout, siginfo_t *si, bool *gone);
+
 #endif

@@ -99,6 +99,22 @@ unwind_sigframe(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 	return KT_OK;
 }
 
+/* The link register's value in the innermost frame (AArch64 x30: the
+ * return-address column is a register other than pc), or 0. */
+static uint64_t
+link_reg(const struct kt_arch *a, const struct kt_frame *f)
+{
+	int ra = a->dwarf_ra;
+
+	if (!is_innermost(f) || ra < 0 || ra >= KT_DWARF_NREGS ||
+	    !(f->regs.known & ((uint64_t)1 << ra)))
+		return 0;
+	for (size_t i = 0; i < a->nregs; i++)
+		if (a->regs[i].index == a->reg_pc && a->regs[i].dwarf == ra)
+			return 0; /* x86-64: the column is rip itself */
+	return f->regs.v[ra];
+}
+
 /* Compiled code with DWARF CFI (.eh_frame, .debug_frame). */
 static kt_status
 unwind_cfi(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
@@ -153,7 +169,7 @@ unwind_fp(struct kt_session *s, const struct kt_frame *f, struct kt_frame *calle
 		kt_mem_read(s, f->pc, at, sizeof(at), &nat);
 	else
 		off = UINT64_MAX;
-	struct kt_fp_frame in = {f->pc, f->sp, f->fp}, out;
+	struct kt_fp_frame in = {f->pc, f->sp, f->fp, link_reg(s->arch, f)}, out;
 	kt_status st = s->arch->fp_step(&in, off, fn, nfn, at, nat, &mem, &out);
 	if (st != KT_OK)
 		return st;
@@ -224,7 +240,11 @@ kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, si
 			name_trampoline(cur);
 			kt_symbolize(s, next->pc, &next->sym);
 		} else {
-			if (next->sp <= cur->sp)
+			/* The stack grows down: a caller's sp is above its
+			 * callee's, or equal when the innermost frame has not
+			 * pushed anything yet (AArch64 at a function's entry:
+			 * the return address is in lr). */
+			if (next->sp < cur->sp || (next->sp == cur->sp && n > 1))
 				break;
 			kt_symbolize(s, next->pc - 1, &next->sym);
 			if (next->sym.function)

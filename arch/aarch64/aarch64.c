@@ -380,6 +380,7 @@ skip_hints(const uint8_t *fn, size_t nfn)
 struct prologue {
 	size_t stp_off, done_off;
 	uint64_t frame, rec;
+	bool sub_first; /* B: sp already lowered by frame before the stp */
 };
 
 static bool
@@ -405,6 +406,7 @@ parse_prologue(const uint8_t *fn, size_t nfn, struct prologue *p)
 			p->done_off = e + 12;
 			p->frame = (le32(fn + e) >> 10) & 0xfff;
 			p->rec = m;
+			p->sub_first = true;
 			return p->frame >= m + 16;
 		}
 	}
@@ -441,6 +443,23 @@ ra_in_lr_at(uint32_t w)
 							   the epilogue's ldp */
 }
 
+/*
+ * The return address is in lr: the caller is at lr (PAC stripped) with sp
+ * CSP and the frame pointer untouched.  Without lr: KT_ERR_UNSUPPORTED.
+ */
+static kt_status
+caller_from_lr(const struct kt_fp_frame *f, uint64_t csp, struct kt_fp_frame *caller)
+{
+	uint64_t ra = strip_pac(f->lr);
+
+	if (f->lr == 0)
+		return KT_ERR_UNSUPPORTED;
+	if ((ra & 3) != 0)
+		return KT_ERR_CORRUPT;
+	*caller = (struct kt_fp_frame){ra, csp, f->fp, 0};
+	return KT_OK;
+}
+
 static kt_status
 a64_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t nfn,
 	    const uint8_t *at, size_t nat, const struct kt_arch_mem *mem,
@@ -452,14 +471,20 @@ a64_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 
 	if (f->pc == 0)
 		return KT_ERR_NOTFOUND;
-	/* At a return: the return address is in lr, which we are not given. */
-	if (nat >= 4 && ra_in_lr_at(le32(at)))
-		return KT_ERR_UNSUPPORTED;
+	/* At a return: the epilogue's ldp has put the return address in lr;
+	 * at clang's "add sp, sp, #N" the frame is not popped yet. */
+	if (nat >= 4 && ra_in_lr_at(le32(at))) {
+		uint32_t w = le32(at);
+		uint64_t pop = (w & 0xff8003ffu) == 0x910003ffu ?
+			((w >> 10) & 0xfff) << ((w >> 22) & 1 ? 12 : 0) : 0;
+		return caller_from_lr(f, f->sp + pop, caller);
+	}
 	if (off == 0)
-		return KT_ERR_UNSUPPORTED;
+		return caller_from_lr(f, f->sp, caller);
 	if (off != UINT64_MAX && nfn > 0 && parse_prologue(fn, nfn, &pr)) {
-		if (off <= pr.stp_off)
-			return KT_ERR_UNSUPPORTED;  /* stp not done: ra still in lr */
+		if (off <= pr.stp_off) /* stp not done: ra still in lr */
+			return caller_from_lr(f, f->sp + (pr.sub_first && off == pr.stp_off ?
+							  pr.frame : 0), caller);
 		if (pr.done_off && off == pr.done_off - 4) {
 			/* After the stp, before x29 is set: the record is at sp + rec. */
 			if ((st = read_word(mem, f->sp + pr.rec, &saved_fp)) != KT_OK ||
@@ -468,7 +493,7 @@ a64_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 			ra = strip_pac(ra);
 			if ((ra & 3) != 0)
 				return KT_ERR_CORRUPT;
-			*caller = (struct kt_fp_frame){ra, f->sp + pr.frame, saved_fp};
+			*caller = (struct kt_fp_frame){ra, f->sp + pr.frame, saved_fp, 0};
 			return ra ? KT_OK : KT_ERR_NOTFOUND;
 		}
 		/* In the body: the caller's sp is exact. */
@@ -488,7 +513,7 @@ a64_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 		return KT_ERR_NOTFOUND;
 	if ((ra & 3) != 0 || (saved_fp != 0 && saved_fp <= f->fp))
 		return KT_ERR_CORRUPT;
-	*caller = (struct kt_fp_frame){ra, f->fp + csp_from_fp, saved_fp};
+	*caller = (struct kt_fp_frame){ra, f->fp + csp_from_fp, saved_fp, 0};
 	return KT_OK;
 }
 
@@ -593,4 +618,6 @@ const struct kt_arch kt_arch_aarch64 = {
 	.hw_disable = a64_hw_disable,
 	.hw_stops_before = true,
 	.hw_read_is_rw = false,
+	.atomic_sequence = a64_exclusive_sequence,
+	.atomic_window = a64_exclusive_window,
 };

@@ -22,6 +22,7 @@ struct a64_priv {
 	uint8_t neg;     /* cbnz / tbnz: branch if non-zero / set */
 	uint8_t size;    /* ldr literal: 4 or 8 bytes */
 	uint8_t sign;    /* ldrsw: sign-extend the 4 bytes */
+	uint8_t src;     /* add/sub immediate: Rn (31 = sp) */
 	int64_t off;     /* branch / literal: target - addr; adr(p): the immediate */
 };
 static_assert(sizeof(struct a64_priv) <= KT_PLAN_PRIV, "a64_priv must fit kt_plan.priv");
@@ -49,6 +50,7 @@ static const char *const class_names[A64_CLS_COUNT] = {
 	[A64_CLS_INLINE_ERET] = "inline-eret",
 	[A64_CLS_INLINE_MOPS] = "inline-mops",
 	[A64_CLS_INLINE_UNDECODABLE] = "inline-undecodable",
+	[A64_CLS_ADDSUB_IMM] = "add-sub-imm",
 };
 
 const char *
@@ -311,6 +313,18 @@ classify(uint32_t w, uint64_t addr, struct kt_plan *plan)
 		pv->off = sext(w >> 5, 19) * 4;
 		return;
 	}
+	/* add / sub (immediate) without flags: sf op 0 100010 sh imm12 Rn Rd.
+	 * The first word of most functions (sub sp, sp, #N; mov x29, sp):
+	 * emulated, a hit there takes one stop instead of a slot's two. */
+	if ((w & 0x3f800000u) == 0x11000000u) {
+		pv = set_emulate(plan, A64_CLS_ADDSUB_IMM);
+		pv->sf = (uint8_t)(w >> 31);
+		pv->neg = (uint8_t)((w >> 30) & 1);
+		pv->reg = (uint8_t)(w & 0x1f);
+		pv->src = (uint8_t)((w >> 5) & 0x1f);
+		pv->off = (int64_t)(((w >> 10) & 0xfff) << ((w >> 22) & 1 ? 12 : 0));
+		return;
+	}
 	if (plan_branch_reg(w, plan) || plan_exception(w, plan) || plan_ldst_special(w, plan))
 		return;
 	/*
@@ -434,6 +448,13 @@ a64_emulate(const struct kt_plan *plan, uint64_t addr, struct kt_regs *regs,
 	case A64_CLS_RET:
 		pc = xreg(regs, pv->reg);
 		break;
+	case A64_CLS_ADDSUB_IMM:
+		/* register 31 is sp here, for Rd and Rn alike */
+		v = pv->neg ? w[pv->src] - (uint64_t)pv->off : w[pv->src] + (uint64_t)pv->off;
+		if (!pv->sf)
+			v &= 0xffffffffu;
+		w[pv->reg] = v;
+		break;
 	default:
 		return KT_ERR_INVAL;
 	}
@@ -455,10 +476,11 @@ a64_ool_build(const struct kt_plan *plan, uint64_t addr, uint64_t slot, uint8_t 
 		return KT_ERR_INVAL;
 	/* b addr+4, placed at slot+4: the offset is addr - slot. */
 	int64_t off = (int64_t)(addr - slot);
-	if (off < -((int64_t)1 << 27) || off >= ((int64_t)1 << 27))
-		return KT_ERR_RANGE;
 	memcpy(code, plan->insn, 4);
-	put_le32(code + 4, 0x14000000u | ((uint32_t)(off >> 2) & 0x03ffffffu));
+	if (off < -((int64_t)1 << 27) || off >= ((int64_t)1 << 27))
+		put_le32(code + 4, A64_BRK(A64_SLOT_HOME_IMM));
+	else
+		put_le32(code + 4, 0x14000000u | ((uint32_t)(off >> 2) & 0x03ffffffu));
 	put_le32(code + 8, A64_BRK(A64_SLOT_GUARD_IMM));
 	put_le32(code + 12, A64_BRK(A64_SLOT_GUARD_IMM));
 	*len = A64_SLOT_SIZE;

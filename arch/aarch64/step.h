@@ -54,6 +54,9 @@
 #define A64_PATCH_WORD A64_BRK(A64_PATCH_IMM)
 /* Guard word after the jump back of a slot: never executed. */
 #define A64_SLOT_GUARD_IMM 0x7ccu
+/* The way home of a slot too far from the code for a b: a breakpoint trap
+ * (TRAP_BRKPT) with pc at slot+4, which the tracer maps to ADDR+4. */
+#define A64_SLOT_HOME_IMM 0x7cdu
 
 /* Bytes of one scratch slot: the instruction, b back, guard, guard. */
 #define A64_SLOT_SIZE 16
@@ -82,6 +85,7 @@ enum a64_step_class {
 	A64_CLS_INLINE_ERET,     /* eret, eretaa/ab, drps */
 	A64_CLS_INLINE_MOPS,     /* FEAT_MOPS cpyp/cpym/cpye, setp/setm/sete */
 	A64_CLS_INLINE_UNDECODABLE, /* short or unaligned, unallocated literal */
+	A64_CLS_ADDSUB_IMM,      /* add/sub (immediate), no flags; sp as Rd/Rn */
 	A64_CLS_COUNT
 };
 
@@ -112,13 +116,14 @@ kt_status a64_emulate(const struct kt_plan *plan, uint64_t addr, struct kt_regs 
  * instruction at ADDR, to be placed at SLOT, and store their size in *LEN
  * (A64_SLOT_SIZE; CODE must have room for that many bytes):
  *    +0  the instruction (copied unchanged: OOL classes are PC-independent)
- *    +4  b ADDR+4
+ *    +4  b ADDR+4, or brk #0x7cd when SLOT is out of b's reach
  *    +8  brk #0x7cc, brk #0x7cc (guards, never reached)
  * A64 has no memory-indirect branch and no free register, so the jump back
- * must be a direct B: SLOT must lie within +-128 MiB of ADDR.  Otherwise
- * returns KT_ERR_RANGE (the tracer then steps in line; map the slot page
- * near the code to avoid that).  KT_ERR_INVAL for a plan of another kind or
- * unaligned addresses.
+ * is a direct B when SLOT lies within +-128 MiB of ADDR.  Farther away (a
+ * slot page near the libraries serving the executable), it is a BRK: the
+ * thread stops with TRAP_BRKPT at slot+4, which ool_leave maps to ADDR+4
+ * like a completed step and the tracer resumes, one stop more per hit.
+ * KT_ERR_INVAL for a plan of another kind or unaligned addresses.
  */
 kt_status a64_ool_build(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 			uint8_t *code, size_t *len);
@@ -138,6 +143,25 @@ void a64_ool_enter(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
  */
 kt_status a64_ool_leave(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 			const struct kt_regs *at_hit, struct kt_regs *regs, bool *done);
+
+/*
+ * If the word at CODE (LEN bytes of code at ADDR) is a load-exclusive that
+ * opens a sequence closed by a store-exclusive within 16 instructions, with
+ * no other branch than one conditional one and no return or trap in
+ * between: store in ENDS the places the sequence is left (after the
+ * store-exclusive; the conditional branch's target if it lies outside) and
+ * return their count (1 or 2).  0 otherwise: the caller steps as usual.
+ */
+size_t a64_exclusive_sequence(const uint8_t *code, size_t len, uint64_t addr,
+			      uint64_t ends[2]);
+
+/*
+ * BEFORE holds the N bytes of code that end at ADDR.  If ADDR lies inside an
+ * exclusive window (after a load-exclusive, up to and including the
+ * store-exclusive that closes it, within 16 instructions and no branch,
+ * return or trap between), return the load-exclusive's address; else 0.
+ */
+uint64_t a64_exclusive_window(const uint8_t *before, size_t n, uint64_t addr);
 
 /* Name of class KLASS ("bcond", "inline-exclusive", ...); "?" if out of range. */
 const char *a64_class_name(uint16_t klass);

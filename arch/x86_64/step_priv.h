@@ -12,12 +12,12 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/user.h>
 
+#include "regs.h"
 #include "step.h"
 
-/* Word indexes of struct user_regs_struct in struct kt_regs. */
-#define W(field) ((uint8_t)(offsetof(struct user_regs_struct, field) / 8))
+/* Word indexes of struct kt_x64_user_regs in struct kt_regs. */
+#define W(field) ((uint8_t)(offsetof(struct kt_x64_user_regs, field) / 8))
 #define W_RIP W(rip)
 #define W_RSP W(rsp)
 #define W_RCX W(rcx)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86_64.c - the x86-64 operations table: register names and layout
- * (struct user_regs_struct), the INT3 patch, trap classification and PC
+ * (struct kt_x64_user_regs), the INT3 patch, trap classification and PC
  * rules, disassembly with capstone, the frame-pointer step and prologue
  * skipping.  Displaced stepping lives in step_plan.c (deciding)
  * and step_exec.c (doing).
@@ -13,13 +13,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/user.h>
+#include "regs.h"
 
 #include "step.h"
 #include "hw.h"
 
 
-#define W(f) ((uint16_t)(offsetof(struct user_regs_struct, f) / 8))
+#define W(f) ((uint16_t)(offsetof(struct kt_x64_user_regs, f) / 8))
 
 /* hw.c names eflags by its word index. */
 _Static_assert(W(eflags) == 18, "eflags is word 18 of struct user_regs_struct");
@@ -252,7 +252,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 			/* Before push %rbp: the return address is on top. */
 			if ((st = read_word(mem, f->sp, &ra)) != KT_OK)
 				return st;
-			*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp};
+			*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp, 0};
 			return ra ? KT_OK : KT_ERR_NOTFOUND;
 		}
 		if (has_mov && off == e + 1) {
@@ -260,7 +260,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 			if ((st = read_word(mem, f->sp, &saved_fp)) != KT_OK ||
 			    (st = read_word(mem, f->sp + 8, &ra)) != KT_OK)
 				return st;
-			*caller = (struct kt_fp_frame){ra, f->sp + 16, saved_fp};
+			*caller = (struct kt_fp_frame){ra, f->sp + 16, saved_fp, 0};
 			return ra ? KT_OK : KT_ERR_NOTFOUND;
 		}
 	}
@@ -268,7 +268,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 	if (nat >= 1 && (at[0] == 0xc3 || (nat >= 2 && at[0] == 0xf3 && at[1] == 0xc3))) {
 		if ((st = read_word(mem, f->sp, &ra)) != KT_OK)
 			return st;
-		*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp};
+		*caller = (struct kt_fp_frame){ra, f->sp + 8, f->fp, 0};
 		return ra ? KT_OK : KT_ERR_NOTFOUND;
 	}
 
@@ -283,7 +283,7 @@ x86_fp_step(const struct kt_fp_frame *f, uint64_t off, const uint8_t *fn, size_t
 		return KT_ERR_NOTFOUND;
 	if (saved_fp != 0 && saved_fp <= f->fp)
 		return KT_ERR_CORRUPT;
-	*caller = (struct kt_fp_frame){ra, f->fp + 16, saved_fp};
+	*caller = (struct kt_fp_frame){ra, f->fp + 16, saved_fp, 0};
 	return KT_OK;
 }
 
@@ -378,7 +378,7 @@ const struct kt_arch kt_arch_x86_64 = {
 	.name = "x86_64",
 	.id = KT_ARCH_X86_64,
 	.elf_machine = EM_X86_64,
-	.prstatus_size = sizeof(struct user_regs_struct),
+	.prstatus_size = sizeof(struct kt_x64_user_regs),
 	.regs = x86_regs,
 	.nregs = sizeof(x86_regs) / sizeof(x86_regs[0]),
 	.reg_pc = W(rip),

@@ -9,7 +9,9 @@
  *			it as a trap it did not plant, and on continue (without
  *			passing the signal) it prints "after debugtrap".
  *	trap		prints "before trap", executes ud2 (do_trap,
- *			__builtin_trap): SIGILL, ILL_ILLOPN.
+ *			__builtin_trap): SIGILL, ILL_ILLOPN.  On AArch64
+ *			int3 is brk #0xf000 and ud2 is brk #1 (clang's
+ *			__builtin_debugtrap and __builtin_trap): SIGTRAP.
  *	int3-then-trap	prints "before", int3, "after debugtrap",
  *			"before trap", then ud2.
  *
@@ -24,13 +26,21 @@ void do_trap(void);
 __attribute__((noinline)) void
 do_debugtrap(void)
 {
+#if defined(__aarch64__)
+	__asm__ volatile("brk #0xf000"); /* clang's __builtin_debugtrap */
+#else
 	__asm__ volatile("int3");
+#endif
 }
 
 __attribute__((noinline)) void
 do_trap(void)
 {
+#if defined(__aarch64__)
+	__asm__ volatile("brk #1"); /* clang's __builtin_trap */
+#else
 	__builtin_trap();
+#endif
 }
 
 int

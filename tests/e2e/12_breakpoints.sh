@@ -17,7 +17,7 @@ expect_err_contains "Thread 1 hit Breakpoint 1, "
 expect_err_contains '$1 = 5'
 expect_err_contains "in main+"
 expect_err_contains 'Value returned is $2 = 11'
-expect_err_contains "stop only if \$rdi == 5"
+expect_err_contains "stop only if $ARG0 == 5"
 expect_err_contains "breakpoint already hit 1 time"
 
 # Ignore counts count hits: the 4th hit stops, with rdi == 3.
@@ -65,11 +65,11 @@ expect_status 0
 expect_out_contains "sum=9"
 
 # Breakpoint commands: silent + continue log without stopping.
-cat > "$T/cmds" <<'CMDS'
+cat > "$T/cmds" <<CMDS
 break hot
 commands 1
 silent
-print $rdi
+print $ARG0
 continue
 end
 continue
@@ -82,14 +82,16 @@ done
 expect_err_not_contains "hit Breakpoint 1"
 
 # Memory and registers: x, print with formats, set register and memory.
+PCSP="rip rsp"
+[ "$KT_ARCH" != aarch64 ] || PCSP="pc sp"
 kt launch --batch -ex 'break hot' -ex continue -ex 'x/2i $pc' -ex 'x/4xb $pc' \
 	-ex 'print/x 255' -ex 'print sizeof_is_not_a_symbol' -ex 'set $rdi = 1000' -ex 'finish' \
-	-ex 'set *(long *)$sp = 5' -ex 'print *(long *)$sp' -ex 'info registers rip rsp' -- "$B" 1
+	-ex 'set *(long *)$sp = 5' -ex 'print *(long *)$sp' -ex "info registers $PCSP" -- "$B" 1
 expect_status 0
 expect_err_contains '$1 = 0xff'
 expect_err_contains 'Value returned is $2 = 2001'
 expect_err_contains '$3 = 5'
-grep -q '^rip ' "$T/err" || fail "info registers rip"
+grep -qE '^(rip|pc) ' "$T/err" || fail "info registers rip (pc)"
 grep -q '<hot+4>' "$T/err" || fail "x/i not symbolised"
 # The program saw the changed argument: sum = 2001 instead of 1.
 expect_out_contains "sum=2001"

@@ -5,23 +5,30 @@
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
 
+# What the traps are on this machine (inferior/progs/traps.c).
+if [ "$KT_ARCH" = aarch64 ]; then
+	dbg="brk #0xf000" trap="brk #0x1" tsig=SIGTRAP tst=133
+else
+	dbg="int3" trap="ud2" tsig=SIGILL tst=132
+fi
+
 kt launch --batch -- "$PROGS/traps" debugtrap
 expect_status 0
 expect_out_contains "after debugtrap"
-expect_err_contains "hit a debug trap (int3) at"
+expect_err_contains "hit a debug trap ($dbg) at"
 expect_err_contains "do_debugtrap"
 
 kt launch --batch -- "$PROGS/traps" trap
-expect_status 132
-expect_err_contains "SIGILL"
-expect_err_contains "(trap instruction ud2)"
+expect_status $tst
+expect_err_contains "$tsig"
+expect_err_contains "(trap instruction $trap)"
 expect_err_contains "=== kitrace report ==="
-grep -q '^=> .*<do_trap' "$T/err" || fail "ud2 not marked in do_trap"
+grep -q '^=> .*<do_trap' "$T/err" || fail "$trap not marked in do_trap"
 
 kt launch --batch --report "$T/r.json" -- "$PROGS/traps" int3-then-trap
-expect_status 132
-expect_err_contains "debug trap (int3)"
-grep -q '"trap": "ud2"' "$T/r.json" || fail "JSON report lacks the trap"
+expect_status $tst
+expect_err_contains "debug trap ($dbg)"
+grep -q "\"trap\": \"$trap\"" "$T/r.json" || fail "JSON report lacks the trap"
 
 # Interactive-style: stop at the debugtrap with commands, then continue.
 kt launch --batch -ex continue -ex 'print $pc' -ex continue -- "$PROGS/traps" debugtrap

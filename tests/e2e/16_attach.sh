@@ -18,7 +18,7 @@ expect_out_contains "in tick+"
 kill -0 "$pid" || fail "the process died at detach"
 
 # Again, with a condition that is never true and many hits, then detach.
-"$KITRACE" attach --batch -ex 'break tick if $rdi < 0' -ex 'continue' "$pid" \
+"$KITRACE" attach --batch -ex "break tick if $ARG0 < 0" -ex 'continue' "$pid" \
 	>"$T/kt2.out" 2>"$T/kt2.err" &
 ktpid=$!
 sleep 1

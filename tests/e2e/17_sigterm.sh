@@ -10,7 +10,7 @@ for sig in TERM HUP; do
 	spawn sleeper "$PROGS/sleeper" 3 2
 	wait_for_line "$T/sleeper.out" '^sleeper: pid' 10
 	pid=$PID
-	"$KITRACE" attach -ex 'break tick if $rdi < 0' -ex 'break tick' -ex 'disable 2' \
+	"$KITRACE" attach -ex "break tick if $ARG0 < 0" -ex 'break tick' -ex 'disable 2' \
 		-ex continue "$pid" </dev/null >"$T/kt.out" 2>"$T/kt.err" &
 	ktpid=$!
 	sleep 1

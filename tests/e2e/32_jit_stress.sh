@@ -9,6 +9,7 @@
 # change it (or crash the program).  Several rounds: the races are timing.
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
+need_arch x86_64 "kj_stress emits x86-64 machine code"
 ITERS=${KJ_ITERS:-2000}
 ROUNDS=${KJ_ROUNDS:-3}
 

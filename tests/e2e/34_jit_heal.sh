@@ -12,6 +12,7 @@
 # SIGTRAP, where no healer can see it (kitjit(3), BUGS).
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
+need_arch x86_64 "kj_heal emits x86-64 machine code"
 [ -r /proc/self/mem ] || skip "no /proc/self/mem (the healer writes code through it)"
 
 round() {
@@ -23,7 +24,7 @@ round() {
 	fi
 	local pid=$PID
 	wait_for_line "$T/demo.out" '^kj_heal: pid' 10
-	"$KITRACE" attach --batch -ex 'break tick_fn if $rdi < 0' -ex continue "$pid" \
+	"$KITRACE" attach --batch -ex "break tick_fn if $ARG0 < 0" -ex continue "$pid" \
 		>"$T/kt.out" 2>"$T/kt.err" &
 	ktpid=$!
 	wait_for_line "$T/kt.out" '^Breakpoint 1 at 0x[0-9a-f]+: tick_fn\+' 10

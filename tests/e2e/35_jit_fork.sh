@@ -8,6 +8,7 @@
 # working.  The output must be the untraced one.
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
+need_arch x86_64 "kj_stress emits x86-64 machine code"
 
 prog kj_stress fork
 expect_status 0

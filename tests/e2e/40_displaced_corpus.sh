@@ -8,6 +8,7 @@
 # kt-timeout: 900
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
+need_arch x86_64 "corpus.S is x86-64 code; 42_displaced_corpus_a64 is the AArch64 corpus"
 need objdump nm
 
 C="$PROGS/corpus"

@@ -12,11 +12,21 @@
 #   skip REASON             print "SKIP: REASON", exit 77
 #   need_kitrace            skip unless $KITRACE is built
 #   need CMD...             skip unless each CMD is on PATH
+#   need_arch ARCH REASON   skip unless the machine ($KT_ARCH, uname -m) is ARCH
+#   $ARG0                   the first argument register's name for conditions
+#                           in kitrace command lines not run through kt
+#                           ($rdi on x86-64, $x0 on aarch64)
+#   emulated N M            M under an emulated machine (KT_EMULATED=1, set by
+#                           make check-aarch64), else N: iteration counts
 #   run CMD [ARG...]        run CMD (timeout $RUN_TIMEOUT, default 60 s), stdout to
 #                           $T/out, stderr to $T/err, exit status to $ST; stdin is
 #                           the caller's (so `run ... <<EOF` works)
 #   kt ARG...               run "$KITRACE" ARG...; also fails the test if $T/err
-#                           holds a sanitizer report
+#                           holds a sanitizer report.  On aarch64 the x86-64
+#                           register names in the arguments become their
+#                           AArch64 counterparts ($rdi $rsi $rdx: first three
+#                           arguments x0 x1 x2; $rax: x0; $rip $rsp: pc sp),
+#                           so one command line serves both machines
 #   prog NAME [ARG...]      run "$PROGS/NAME" ARG... untraced
 #   expect_status N         $ST must be N
 #   expect_out_contains S   $T/out must contain the fixed string S
@@ -44,6 +54,8 @@ KITRACE=${KITRACE:-$BUILD/kitrace}
 PROGS=${PROGS:-$BUILD/progs}
 TESTS=${TESTS:-tests/e2e}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
+KT_ARCH=${KT_ARCH:-$(uname -m)}
+if [ "$KT_ARCH" = aarch64 ]; then ARG0='$x0'; else ARG0='$rdi'; fi
 # absolute, so a test may cd
 case $KITRACE in /*) ;; *) KITRACE=$PWD/$KITRACE ;; esac
 case $PROGS in /*) ;; *) PROGS=$PWD/$PROGS ;; esac
@@ -101,6 +113,28 @@ need() {
 	done
 }
 
+need_arch() {
+	[ "$KT_ARCH" = "$1" ] || skip "$1 only ($2); this machine is $KT_ARCH"
+}
+
+emulated() {
+	if [ "${KT_EMULATED:-0}" = 1 ]; then echo "$2"; else echo "$1"; fi
+}
+
+# The arguments of kt, with x86-64 register names rewritten for $KT_ARCH.
+_kt_args=()
+_kt_regs() {
+	local a
+	_kt_args=()
+	for a in "$@"; do
+		if [ "$KT_ARCH" = aarch64 ]; then
+			a=${a//\$rdi/\$x0} a=${a//\$rsi/\$x1} a=${a//\$rdx/\$x2}
+			a=${a//\$rax/\$x0} a=${a//\$rip/\$pc} a=${a//\$rsp/\$sp}
+		fi
+		_kt_args+=("$a")
+	done
+}
+
 run() {
 	echo "+ $*"
 	ST=0
@@ -110,7 +144,8 @@ run() {
 }
 
 kt() {
-	run "$KITRACE" "$@"
+	_kt_regs "$@"
+	run "$KITRACE" "${_kt_args[@]}"
 	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/err"; then
 		fail "sanitizer report from kitrace $*"
 	fi

@@ -965,6 +965,34 @@ START_TEST(test_emulate_adr_adrp)
 }
 END_TEST
 
+START_TEST(test_emulate_addsub_imm)
+{
+	struct kt_regs r, before;
+	struct fake_mem m = {.base = STACK};
+
+	regs_init(&r, ADDR);
+	r.w[31] = STACK + 0x100;
+	before = r;
+	ck_assert_int_eq(emu(0xd10043ffu, &r, &m), KT_OK); /* sub sp, sp, #0x10 */
+	ck_assert_uint_eq(r.w[31], STACK + 0xf0);
+	ck_assert_uint_eq(r.w[PC], ADDR + 4);
+	assert_unchanged(&r, &before, 31, PC, -1);
+	ck_assert_int_eq(emu(0x910003fdu, &r, &m), KT_OK); /* mov x29, sp */
+	ck_assert_uint_eq(r.w[29], STACK + 0xf0);
+	ck_assert_int_eq(emu(0x910083fdu, &r, &m), KT_OK); /* add x29, sp, #32 */
+	ck_assert_uint_eq(r.w[29], STACK + 0x110);
+	r.w[1] = 0xfffffffffull;
+	ck_assert_int_eq(emu(0x11000420u, &r, &m), KT_OK); /* add w0, w1, #1: 32 bits */
+	ck_assert_uint_eq(r.w[0], 0);
+	r.w[1] = 0x5000;
+	ck_assert_int_eq(emu(0xd1400420u, &r, &m), KT_OK); /* sub x0, x1, #1, lsl #12 */
+	ck_assert_uint_eq(r.w[0], 0x4000);
+	ck_assert_str_eq(a64->class_name(plan_of(ADDR, 0xd10043ffu).klass), "add-sub-imm");
+	/* The flags are untouched (adds/subs run out of line). */
+	ck_assert_uint_eq(r.w[33] & 0xf0000000u, before.w[33] & 0xf0000000u);
+}
+END_TEST
+
 START_TEST(test_emulate_ldr_literal)
 {
 	struct kt_regs r, before;
@@ -1128,8 +1156,9 @@ END_TEST
 START_TEST(test_plan_ool)
 {
 	static const uint32_t ool[] = {
-		0x91000420u, /* add x0, x1, #1 */
+		0xca020020u, /* eor x0, x1, x2 */
 		0xaa0103e0u, /* mov x0, x1 */
+		0xb1000420u, /* adds x0, x1, #1 (sets flags) */
 		0xf94007e0u, /* ldr x0, [sp, #8] */
 		0xa9bf7bfdu, /* stp x29, x30, [sp, #-16]! */
 		0xc8dffc20u, /* ldar x0, [x1] (not exclusive) */
@@ -1168,7 +1197,7 @@ word_at(const uint8_t *p)
 
 START_TEST(test_ool_slot)
 {
-	struct kt_plan p = plan_of(ADDR, 0x91000420u);  /* add x0, x1, #1 */
+	struct kt_plan p = plan_of(ADDR, 0xca020020u);  /* eor x0, x1, x2 */
 	uint8_t code[64];
 	size_t len = 0;
 	uint64_t slot = 0x7f0000;
@@ -1177,7 +1206,7 @@ START_TEST(test_ool_slot)
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, slot, code, &len), KT_OK);
 	ck_assert_uint_eq(len, A64_SLOT_SIZE);
 	ck_assert_uint_le(len, a64->slot_size);
-	ck_assert_uint_eq(word_at(code), 0x91000420u);
+	ck_assert_uint_eq(word_at(code), 0xca020020u);
 	/* b ADDR + 4 from slot + 4: imm26 = (ADDR - slot) / 4 */
 	uint32_t b = word_at(code + 4);
 	ck_assert_uint_eq(b & 0xfc000000u, 0x14000000u);
@@ -1197,15 +1226,32 @@ START_TEST(test_ool_slot)
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, slot, code, &len), KT_OK);
 	ck_assert_uint_eq(a64->disassemble(code + 4, 4, slot + 4, &t, 1), 1);
 	ck_assert_uint_eq(t.target, ADDR + 4);
-	/* Out of b's reach (+-128 MiB): KT_ERR_RANGE, the tracer steps in line. */
+	/* Out of b's reach (+-128 MiB): the way home is brk #0x7cd at +4. */
+	const uint32_t home = 0xd420f9a0u; /* brk #0x7cd */
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, ADDR + 0x8000000, code, &len), KT_OK);
-	ck_assert_int_eq(a64->ool_build(&p, ADDR, ADDR + 0x8000004, code, &len), KT_ERR_RANGE);
+	ck_assert_uint_eq(word_at(code + 4) >> 26, 0x05); /* b */
+	ck_assert_int_eq(a64->ool_build(&p, ADDR, ADDR + 0x8000004, code, &len), KT_OK);
+	ck_assert_uint_eq(word_at(code + 4), home);
+	ck_assert_uint_eq(word_at(code), 0xca020020u);
 	ck_assert_int_eq(a64->ool_build(&p, 0x10000000 + 0x7fffffc, 0x10000000, code, &len),
 			 KT_OK);
+	ck_assert_uint_eq(word_at(code + 4) >> 26, 0x05);
 	ck_assert_int_eq(a64->ool_build(&p, 0x10000000 + 0x8000000, 0x10000000, code, &len),
-			 KT_ERR_RANGE);
-	ck_assert_int_eq(a64->ool_build(&p, 0x7f0000000000ull, 0x400000, code, &len),
-			 KT_ERR_RANGE);
+			 KT_OK);
+	ck_assert_uint_eq(word_at(code + 4), home);
+	ck_assert_int_eq(a64->ool_build(&p, 0x7f0000000000ull, 0x400000, code, &len), KT_OK);
+	ck_assert_uint_eq(word_at(code + 4), home);
+	ck_assert_uint_eq(len, 16);
+	/* The home trap's stop (pc at slot+4) is a completed step. */
+	{
+		struct kt_regs r = {0};
+		bool done = false;
+		r.w[A64_W_PC] = 0x400000 + 4;
+		ck_assert_int_eq(a64->ool_leave(&p, 0x7f0000000000ull, 0x400000, &r, &r, &done),
+				 KT_OK);
+		ck_assert(done);
+		ck_assert_uint_eq(r.w[A64_W_PC], 0x7f0000000004ull);
+	}
 	ck_assert_int_eq(a64->ool_build(&p, ADDR, slot + 2, code, &len), KT_ERR_INVAL);
 	/* An emulate plan is not for a slot. */
 	struct kt_plan e = plan_of(ADDR, W_NOP);
@@ -1250,7 +1296,7 @@ END_TEST
 
 START_TEST(test_emulate_rejects_other_kinds)
 {
-	struct kt_plan p = plan_of(ADDR, 0x91000420u);
+	struct kt_plan p = plan_of(ADDR, 0xca020020u); /* eor x0, x1, x2: out of line */
 	struct kt_regs r;
 	struct fake_mem m = {.base = STACK};
 	struct kt_arch_mem mem = mem_of(&m);
@@ -1300,6 +1346,105 @@ START_TEST(test_sigframe)
 }
 END_TEST
 
+/* With lr known (the innermost frame), the lr cases give the caller. */
+START_TEST(test_fp_lr)
+{
+	struct fake_mem m = {.base = STACK};
+	struct kt_arch_mem mem = mem_of(&m);
+	struct kt_fp_frame f, c;
+	uint8_t fn[16], at[4];
+
+	/* At entry: caller pc = lr, sp and fp unchanged. */
+	put_words(fn, (const uint32_t[]){W_PACIASP, W_STP48, W_MOVFP, W_NOP}, 4);
+	le(at, W_PACIASP);
+	f = (struct kt_fp_frame){0x401000, STACK + 0x60, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 0, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.pc, 0x405550);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	ck_assert_uint_eq(c.fp, STACK + 0x100);
+	ck_assert_uint_eq(c.lr, 0);
+	/* At the stp after paciasp: lr is signed, and stripped. */
+	le(at, W_STP48);
+	f.pc = 0x401004;
+	f.lr = 0x0012000000405550ull;
+	ck_assert_int_eq(a64->fp_step(&f, 4, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.pc, 0x405550);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* clang: sub sp, sp, #48 done, stp not yet: caller sp = sp + 48. */
+	put_words(fn, (const uint32_t[]){0xd100c3ffu /* sub sp, sp, #48 */,
+					 0xa9027bfdu /* stp x29, x30, [sp, #32] */,
+					 0x910083fdu /* add x29, sp, #32 */, W_NOP}, 4);
+	le(at, 0xa9027bfdu);
+	f = (struct kt_fp_frame){0x401004, STACK + 0x30, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 4, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* At clang's epilogue "add sp, sp, #48": caller sp = sp + 48. */
+	le(at, 0x9100c3ffu);
+	f = (struct kt_fp_frame){0x401040, STACK + 0x30, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 0x40, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.pc, 0x405550);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* At ret: sp is the caller's. */
+	le(at, W_RET);
+	f = (struct kt_fp_frame){0x401044, STACK + 0x60, STACK + 0x100, 0x405550};
+	ck_assert_int_eq(a64->fp_step(&f, 0x44, fn, 16, at, 4, &mem, &c), KT_OK);
+	ck_assert_uint_eq(c.sp, STACK + 0x60);
+	/* A misaligned lr is corrupt. */
+	f.lr = 0x405552;
+	ck_assert_int_eq(a64->fp_step(&f, 0x44, fn, 16, at, 4, &mem, &c), KT_ERR_CORRUPT);
+}
+END_TEST
+
+#define W_LDXR 0xc85f7c01u  /* ldxr x1, [x0] */
+#define W_LDAXR 0xc85ffc01u /* ldaxr x1, [x0] */
+#define W_ADD1 0x91000421u  /* add x1, x1, #1 */
+#define W_STXR 0xc8027c01u  /* stxr w2, x1, [x0] */
+#define W_CBNZ_BACK3 0x35ffffa2u /* cbnz w2, .-12 */
+
+START_TEST(test_exclusive)
+{
+	uint8_t b[64];
+	uint64_t ends[2] = {0, 0};
+
+	/* ldxr; add; stxr; cbnz: left after the stxr only (the cbnz is after). */
+	size_t n = put_words(b, (const uint32_t[]){W_LDXR, W_ADD1, W_STXR, W_CBNZ_BACK3}, 4);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 1);
+	ck_assert_uint_eq(ends[0], ADDR + 12);
+	/* Only a load-exclusive opens one. */
+	ck_assert_uint_eq(a64->atomic_sequence(b + 4, n - 4, ADDR + 4, ends), 0);
+	/* No closing store within the bytes: none. */
+	ck_assert_uint_eq(a64->atomic_sequence(b, 8, ADDR, ends), 0);
+	/* ldaxr; cmp; b.ne out; stxr: two ends, the b.ne target outside. */
+	n = put_words(b, (const uint32_t[]){W_LDAXR, 0xeb03003fu /* cmp x1, x3 */,
+					    0x54000081u /* b.ne .+16 */, W_STXR, W_NOP, W_NOP},
+		      6);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 2);
+	ck_assert_uint_eq(ends[0], ADDR + 16);
+	ck_assert_uint_eq(ends[1], ADDR + 24);
+	/* An unconditional branch or a call inside: not a sequence we run. */
+	n = put_words(b, (const uint32_t[]){W_LDXR, 0x94000010u /* bl */, W_STXR}, 3);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 0);
+	/* casp (o1 = 1, size 0x) is not exclusive. */
+	n = put_words(b, (const uint32_t[]){0x48207c82u, W_STXR}, 2);
+	ck_assert_uint_eq(a64->atomic_sequence(b, n, ADDR, ends), 0);
+
+	/* Windows: the add and the stxr are inside; the ldxr and the cbnz not. */
+	n = put_words(b, (const uint32_t[]){W_NOP, W_NOP, W_LDXR, W_ADD1, W_STXR, W_CBNZ_BACK3},
+		      6);
+	uint64_t base = ADDR - 8; /* b[8] (the ldxr) is at ADDR */
+	ck_assert_uint_eq(a64->atomic_window(b, 8, ADDR), 0);
+	ck_assert_uint_eq(a64->atomic_window(b, 12, ADDR + 4), ADDR);
+	ck_assert_uint_eq(a64->atomic_window(b, 16, ADDR + 8), ADDR);
+	ck_assert_uint_eq(a64->atomic_window(b, 20, ADDR + 12), 0);
+	ck_assert_uint_eq(a64->atomic_window(b, 2, base + 2), 0);
+	/* A return between: not a window. */
+	n = put_words(b, (const uint32_t[]){W_LDXR, W_RET, W_ADD1}, 3);
+	ck_assert_uint_eq(a64->atomic_window(b, 12, ADDR + 12), 0);
+	/* x86-64 has none. */
+	ck_assert_ptr_null(kt_arch_x86_64.atomic_sequence);
+}
+END_TEST
+
 static Suite *
 a64_suite(void)
 {
@@ -1319,6 +1464,8 @@ a64_suite(void)
 	tcase_add_test(tc, test_skip_prologue);
 	tcase_add_test(tc, test_fp_standard);
 	tcase_add_test(tc, test_fp_prologue_epilogue);
+	tcase_add_test(tc, test_fp_lr);
+	tcase_add_test(tc, test_exclusive);
 	tcase_add_test(tc, test_fp_clang_shape);
 	tcase_add_test(tc, test_fp_corrupt);
 	tcase_add_test(tc, test_sigframe);
@@ -1331,6 +1478,7 @@ a64_suite(void)
 	tcase_add_test(tc, test_emulate_tbz);
 	tcase_add_test(tc, test_emulate_adr_adrp);
 	tcase_add_test(tc, test_emulate_ldr_literal);
+	tcase_add_test(tc, test_emulate_addsub_imm);
 	tcase_add_test(tc, test_emulate_register_branches);
 	tcase_add_test(tc, test_emulate_rejects_other_kinds);
 	tcase_add_test(tc, test_plan_inline);

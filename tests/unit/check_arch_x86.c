@@ -18,11 +18,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/user.h>
+#include "x86_64/regs.h"
 
 #include "arch.h"
 
-#define R(field) (offsetof(struct user_regs_struct, field) / 8)
+#define R(field) (offsetof(struct kt_x64_user_regs, field) / 8)
 
 static const struct kt_arch *const x86 = &kt_arch_x86_64;
 
@@ -178,7 +178,7 @@ START_TEST(test_table)
 	ck_assert_str_eq(x86->name, "x86_64");
 	ck_assert_int_eq(x86->id, KT_ARCH_X86_64);
 	ck_assert_uint_eq(x86->elf_machine, EM_X86_64);
-	ck_assert_uint_eq(x86->prstatus_size, sizeof(struct user_regs_struct));
+	ck_assert_uint_eq(x86->prstatus_size, sizeof(struct kt_x64_user_regs));
 	ck_assert_uint_eq(x86->patch_len, 1);
 	ck_assert_uint_eq(x86->patch[0], 0xcc);
 	ck_assert_uint_eq(x86->insn_align, 1);

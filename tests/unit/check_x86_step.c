@@ -8,13 +8,26 @@
  * than 2 GB away from the data they reach; every in-line rejection; the
  * mapping of a thread stopped inside a slot back to the original place.
  */
+#if !defined(__x86_64__)
+/* The emulation and slot tests compare against the CPU and run slots in
+ * this process: they need an x86-64 host.  The plan-only checks of the
+ * x86-64 table run everywhere through check_arch_x86. */
+#include <stdio.h>
+int main(void);
+int
+main(void)
+{
+	puts("SKIP: check_x86_step runs x86-64 code natively; this host is not x86-64");
+	return 77;
+}
+#else
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/user.h>
+#include "x86_64/regs.h"
 #include <unistd.h>
 
 #include <capstone/capstone.h>
@@ -22,7 +35,7 @@
 #include "arch.h"
 #include "x86_64/step.h"
 
-#define R(field) (offsetof(struct user_regs_struct, field) / 8)
+#define R(field) (offsetof(struct kt_x64_user_regs, field) / 8)
 
 #define FL_CF 0x001u
 #define FL_PF 0x004u
@@ -1461,3 +1474,4 @@ main(void)
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+#endif

@@ -99,14 +99,14 @@ unwind_sigframe(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 	return KT_OK;
 }
 
-/* The link register's value in the innermost frame (AArch64 x30: the
+/* The link register's value in a frame whose pc is exact (AArch64 x30: the
  * return-address column is a register other than pc), or 0. */
 static uint64_t
 link_reg(const struct kt_arch *a, const struct kt_frame *f)
 {
 	int ra = a->dwarf_ra;
 
-	if (!is_innermost(f) || ra < 0 || ra >= KT_DWARF_NREGS ||
+	if (!pc_is_exact(f) || ra < 0 || ra >= KT_DWARF_NREGS ||
 	    !(f->regs.known & ((uint64_t)1 << ra)))
 		return 0;
 	for (size_t i = 0; i < a->nregs; i++)

@@ -73,6 +73,15 @@ kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop)
 
 	c->last = *stop;
 	s->frame = 0;
+	/* "list" without arguments centres on the stop.  Here, first: what
+	 * follows may end the program (a crash or hang report in batch mode)
+	 * and free its threads. */
+	if (stop->thread && !stop->thread->exited && kt_thread_regs(s, stop->thread) == KT_OK) {
+		struct kt_symbol_info si;
+		kt_symbolize(s, kt_regs_pc(s->arch, &stop->thread->regs), &si);
+		if (si.file && si.line > 0)
+			kt_list_reset(c, si.file, si.line);
+	}
 	switch (stop->kind) {
 	case KT_STOP_EXITED:
 	case KT_STOP_KILLED:
@@ -120,13 +129,6 @@ kt_cli_stop(struct kt_cli *c, const struct kt_stop *stop)
 	default:
 		kt_print_stop(s, s->out, stop);
 		break;
-	}
-	/* "list" without arguments centres on the stop. */
-	if (stop->thread && !stop->thread->exited && kt_thread_regs(s, stop->thread) == KT_OK) {
-		struct kt_symbol_info si;
-		kt_symbolize(s, kt_regs_pc(s->arch, &stop->thread->regs), &si);
-		if (si.file && si.line > 0)
-			kt_list_reset(c, si.file, si.line);
 	}
 	fflush(s->out);
 }

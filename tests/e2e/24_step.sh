@@ -18,7 +18,7 @@ L() {
 	echo "$n"
 }
 # A stop shown as GDB does: "N<TAB>source text" for line N.
-line_shown() { grep -qP "^$1\t.*/\* $2 \*/" "$T/err"; }
+line_shown() { grep -qE "^$1${TAB}.*/\* $2 \*/" "$T/err"; }
 
 # next, then step into other_add in the other file; its lines; back out
 # to the middle of main's line (address and function shown), then on.
@@ -44,7 +44,7 @@ line_shown "$(L L_PLUG)" L_PLUG || fail "step did not step over nolines_twice"
 expect_err_not_contains "nolines_twice"
 grep -qE "^plug_fn \(\.\.\.\) at .*inferior/progs/libplug\.c:[0-9]+$" "$T/err" ||
 	fail "step did not enter plug_fn through the PLT"
-grep -qP "^[0-9]+\t\treturn x \* 7;$" "$T/err" || fail "no line of libplug.c"
+grep -qE "^[0-9]+${TAB}${TAB}return x \* 7;$" "$T/err" || fail "no line of libplug.c"
 
 # Recursion: in fact(1), finish prints each value on the way out; next
 # over the recursive call from fact(3) runs it at full speed (the
@@ -60,7 +60,7 @@ line_shown "$(L L_FACT)" L_FACT || fail "finish shows no source line"
 kt launch --batch -ex "break $SRC:$(L L_FACT_REC) if \$rdi == 3" -ex continue -ex delete \
 	-ex next -ex next -ex 'print $rax' -- "$P"
 expect_status 0
-grep -qP "^$(($(L L_FACT_REC) + 1))\t}" "$T/err" || fail "next over recursion: not at the closing brace"
+grep -qE "^$(($(L L_FACT_REC) + 1))${TAB}}" "$T/err" || fail "next over recursion: not at the closing brace"
 grep -qE "^0x[0-9a-f]+ in main \(\.\.\.\) at .*lines\.c:$(L L_FACT)$" "$T/err" ||
 	fail "next out of fact(3) did not return to main"
 expect_err_contains '$1 = 6'
@@ -71,7 +71,7 @@ kt launch --batch -ex "break $SRC:$(L L_BODY)" -ex continue -ex delete -ex next 
 expect_status 0
 line_shown "$(L L_LOOP)" L_LOOP || fail "next from the body"
 line_shown "$(L L_LIBC)" L_LIBC || fail "until did not leave the loop"
-[ "$(grep -cP "^$(L L_BODY)\t" "$T/err")" = 0 ] || fail "until stopped in the body"
+[ "$(grep -cE "^$(L L_BODY)${TAB}" "$T/err")" = 0 ] || fail "until stopped in the body"
 kt launch --batch -ex "break $SRC:$(L L_BODY)" -ex continue -ex delete -ex next -ex next -- "$P"
 line_shown "$(L L_BODY)" L_BODY || fail "next from the loop line does not re-enter the body (until test is void)"
 
@@ -87,7 +87,7 @@ grep -qE "in main \(\.\.\.\) at .*lines\.c:$(L L_SQUARE)$" "$T/err" ||
 # step N counts lines; step in code without lines says so.
 kt launch --batch -ex "break $SRC:$(L L_SQUARE)" -ex continue -ex 'next 3' -- "$P"
 line_shown "$(L L_SUM)" L_SUM || fail "next 3"
-[ "$(grep -cP "^($(L L_OTHER)|$(L L_FACT))\t" "$T/err")" = 0 ] || fail "next 3 showed an intermediate line"
+[ "$(grep -cE "^($(L L_OTHER)|$(L L_FACT))${TAB}" "$T/err")" = 0 ] || fail "next 3 showed an intermediate line"
 kt launch --batch -ex 'break nolines_twice' -ex continue -ex step -- "$P"
 expect_status 0
 expect_err_contains "Single stepping until exit from function nolines_twice,"
@@ -98,12 +98,12 @@ line_shown "$(L L_LIBC)" L_LIBC || fail "step out of nolines_twice"
 kt launch --batch -ex 'list square' -ex list -ex 'list other.c:11' -ex 'list lines.c:999' \
 	-ex "break $SRC:$(L L_OTHER)" -ex continue -ex list -ex kill -- "$P"
 sq=$(grep -n '^square(int x)$' $SRC | cut -d: -f1)
-grep -qP "^$((sq - 4))\t" "$T/err" && grep -qP "^$((sq + 5))\t" "$T/err" ||
+grep -qE "^$((sq - 4))${TAB}" "$T/err" && grep -qE "^$((sq + 5))${TAB}" "$T/err" ||
 	fail "list square: not lines $((sq - 4))..$((sq + 5))"
-grep -qP "^$((sq + 15))\t" "$T/err" || fail "list again did not go on"
+grep -qE "^$((sq + 15))${TAB}" "$T/err" || fail "list again did not go on"
 line_shown "$(L L_OTHER_RET $O)" L_OTHER_RET || fail "list other.c:11"
 expect_err_contains 'Line number 994 out of range; "'
-[ "$(grep -cP "^$(L L_OTHER)\t" "$T/err")" -ge 2 ] || fail "list after a stop"
+[ "$(grep -cE "^$(L L_OTHER)${TAB}" "$T/err")" -ge 2 ] || fail "list after a stop"
 
 # A program whose source is gone: steps show "N<TAB>in FILE", list says why.
 need cc
@@ -115,7 +115,7 @@ rm "$T/gone/gone.c"
 kt launch --batch -ex 'break gone.c:7' -ex continue -ex step -ex list -- "$T/gone/gone"
 expect_status 0
 grep -qE "^g \(\.\.\.\) at .*gone\.c:3$" "$T/err" || fail "step into g without its source"
-grep -qP "^3\tin .*/gone/gone\.c$" "$T/err" || fail "no 'in FILE' line for a missing source"
+grep -qE "^3${TAB}in .*/gone/gone\.c$" "$T/err" || fail "no 'in FILE' line for a missing source"
 grep -qE "gone/gone\.c: No such file or directory" "$T/err" || fail "list of a missing file"
 
 # Breakpoints on the way: next over square() stops at the breakpoint in it
@@ -150,5 +150,5 @@ grep -qE "^Interrupted\. Thread 1 at $H in main\+[0-9]+ \(lines\) at .*lines\.c:
 
 # list before any stop: around main.
 kt launch --batch -ex list -ex kill -- "$P"
-grep -qP "^$(grep -n '^main(int argc, char \*\*argv)$' $SRC | cut -d: -f1)\tmain\(int argc" "$T/err" ||
+grep -qE "^$(grep -n '^main(int argc, char \*\*argv)$' $SRC | cut -d: -f1)${TAB}main\(int argc" "$T/err" ||
 	fail "list at startup is not around main"

@@ -27,7 +27,7 @@ ret=$(sed -nE 's/^#1  (0x[0-9a-f]+) in main\+.*/\1/p' "$T/err" | head -1)
 ret=$(printf '0x%x' "$ret")
 grep -qE "^\\\$1 = $H <other_add\+" "$T/err" || fail "frame 0 pc"
 grep -qE "^#1  $H in main\+[0-9]+ \(lines\) at .*lines\.c:$(L L_OTHER) " "$T/err" || fail "up shows frame 1"
-grep -qP "^$(L L_OTHER)\t.*L_OTHER" "$T/err" || fail "up shows the source line"
+grep -qE "^$(L L_OTHER)${TAB}.*L_OTHER" "$T/err" || fail "up shows the source line"
 grep -qE "^\\\$2 = $ret <main\+" "$T/err" || fail "print \$pc in frame 1 is not the return address $ret"
 expect_err_contains 'cannot read $rax'
 grep -qE "^rip +$ret " "$T/err" || fail "info registers rip in frame 1"
@@ -65,7 +65,7 @@ grep -qE "^#3  $H in main\+[0-9]+ .* at .*inline_o2\.c:$(L L_MAIN_CALL $I) \[elf
 pcs=$(grep -cE "^#[123]  $(sed -nE 's/^#1  (0x[0-9a-f]+) .*/\1/p' "$T/err" | head -1) " "$T/err")
 [ "$pcs" -ge 3 ] || fail "inlined frames do not share their physical frame's pc"
 expect_err_contains " inlined into frame 3"
-grep -qP "^$(L L_ADD_CALL $I)\t.*L_ADD_CALL" "$T/err" || fail "frame 2 source line"
+grep -qE "^$(L L_ADD_CALL $I)${TAB}.*L_ADD_CALL" "$T/err" || fail "frame 2 source line"
 
 # The crash report (text and JSON) has the inlined frames too.
 kt launch --batch --report "$T/r.json" -- "$PROGS/inline_o2" 3 crash

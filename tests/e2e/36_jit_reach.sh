@@ -39,7 +39,11 @@ done
 # A copy follows removals and reuse too: kj_stress's 4 threads publish,
 # call, retract and rewrite functions in reused memory while breakpoints
 # on their names resolve, hit (silently) and go pending again; the
-# program's checksum must be the untraced one.
+# program's checksum must be the untraced one.  (kj_stress emits x86-64.)
+if [ "$KT_ARCH" != x86_64 ]; then
+	echo "kj_stress part not run: kj_stress emits x86-64 code; this machine is $KT_ARCH"
+	exit 0
+fi
 prog kj_stress 1000
 expect_status 0
 want=$(sed -n 's/.*checksum \([0-9a-f]*\)$/\1/p' "$T/out")

@@ -32,7 +32,7 @@ fn main() {
 }
 KIT
 H='0x[0-9a-f]+'
-shown() { grep -qP "^$1\t\Q$2\E$" "$T/err"; }
+shown() { grep -qxF -- "$1${TAB}$2" "$T/err"; }
 
 # next to line 7; step into twice (another JIT function: its name and
 # file:line, then its lines); back out mid-line into run; next on.
@@ -69,13 +69,13 @@ grep -qE "^Run till exit from #0 " "$T/err" || fail "finish"
 shown 10 "	while (i < 3) {" || fail "next to the loop"
 shown 11 "		i = i + 1;" || fail "next into the loop body"
 shown 13 "	print(s + i);" || fail "until did not run the loop out"
-grep -qP "^16\t$" "$T/err" && grep -qP "^17\tfn main\(\) \{$" "$T/err" ||
+grep -qE "^16${TAB}$" "$T/err" && grep -qE "^17${TAB}fn main\(\) \{$" "$T/err" ||
 	fail "list around the stop in the .kit file"
 
 # list FUNCTION finds a JIT function's file through the registry; FIRST,LAST.
 kt launch --batch -ex 'break run' -ex continue -ex 'list twice' -ex 'list 2,3' -ex kill \
 	-- "$DEMO" "$K"
-grep -qP "^1\tfn twice\(x\) \{$" "$T/err" && grep -qP "^10\t\twhile \(i < 3\) \{$" "$T/err" ||
+grep -qE "^1${TAB}fn twice\(x\) \{$" "$T/err" && grep -qE "^10${TAB}${TAB}while \(i < 3\) \{$" "$T/err" ||
 	fail "list twice"
-[ "$(grep -cP "^2\t\tvar y = x \* 2;$" "$T/err")" = 2 ] || fail "list 2,3"
-[ "$(grep -cP "^4\t}$" "$T/err")" = 1 ] || fail "list 2,3 showed line 4"
+[ "$(grep -cE "^2${TAB}${TAB}var y = x \* 2;$" "$T/err")" = 2 ] || fail "list 2,3"
+[ "$(grep -cE "^4${TAB}}$" "$T/err")" = 1 ] || fail "list 2,3 showed line 4"

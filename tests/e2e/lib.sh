@@ -102,6 +102,9 @@ skip() {
 	exit 77
 }
 
+# A tab, for patterns (busybox grep, in the AArch64 guest, has no -P).
+TAB=$'\t'
+
 need_kitrace() {
 	[ -x "$KITRACE" ] || skip "kitrace not built ($KITRACE)"
 }

@@ -224,4 +224,4 @@ clean:
 .PHONY: all check test demo deps install clean progs unit bench fuzz check-aarch64 bench-aarch64
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) \( -path $(BUILD)/dl -o -path $(BUILD)/rootfs \) -prune -o -type f -name '*.d' -print 2>/dev/null)

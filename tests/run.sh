@@ -93,7 +93,7 @@ run_one() {
 			what="killed by signal $((st - 128))"
 		fi
 		printf 'FAIL %-36s %8s  %s (log: %s)\n' "$name" "$secs" "$what" "$log"
-		tail -n 30 "$log" | sed 's/^/    | /'
+		tail -n "${KT_LOG_TAIL:-30}" "$log" | sed 's/^/    | /'
 		failed=$((failed + 1))
 		failures+=("$name")
 		;;

@@ -692,8 +692,18 @@ kt_dwarf_function(struct kt_dwarf *d, const char *name, uint64_t *entry,
 		return false;
 	ap = best->lo;
 	r = last_row_le(d, best->lo);
-	/* the first is_stmt row above the entry, inside the function */
-	for (size_t i = r == SIZE_MAX ? 0 : r + 1, k = 0; i < d->nrows && k < 256; i++, k++) {
+	/* Rows of two lines at the entry itself: the prologue is empty (a
+	 * leaf function that sets up no frame; gcc still gives its opening
+	 * line a row, of no length) and the body starts at the entry. */
+	bool empty = false;
+	for (size_t i = r, k = 0; r != SIZE_MAX && d->rows[r].addr == best->lo && i > 0 && k < 64 &&
+				  d->rows[i - 1].addr == best->lo;
+	     i--, k++)
+		if (!d->rows[i - 1].end && d->rows[i - 1].line != d->rows[r].line)
+			empty = true;
+	/* else the first is_stmt row above the entry, inside the function */
+	for (size_t i = r == SIZE_MAX ? 0 : r + 1, k = 0; !empty && i < d->nrows && k < 256;
+	     i++, k++) {
 		const struct kt_dw_row *row = &d->rows[i];
 
 		if (row->addr >= best->hi)

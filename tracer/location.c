@@ -95,16 +95,32 @@ kt_location_resolve(struct kt_session *s, const char *spec, uint64_t **out, size
 	*n = kt_lookup_function(s, spec, out);
 	/* After the prologue, as GDB places "break FUNCTION": by the line
 	 * table for JIT images that have one, else by the instructions. */
-	for (size_t i = 0; i < *n; i++) {
-		uint8_t code[32];
-		size_t got = 0;
-		if (kt_gdbjit_after_prologue(s, (*out)[i], &(*out)[i]))
-			continue;
-		kt_mem_read(s, (*out)[i], code, sizeof(code), &got);
-		if (got > 0)
-			(*out)[i] += s->arch->skip_prologue(code, got, (*out)[i]);
-	}
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i] = kt_location_after_prologue(s, (*out)[i]);
 	return KT_OK;
+}
+
+uint64_t
+kt_location_after_prologue(struct kt_session *s, uint64_t entry)
+{
+	uint8_t code[32];
+	size_t got = 0;
+	uint64_t after, e, ap;
+
+	if (kt_gdbjit_after_prologue(s, entry, &after))
+		return after;
+	kt_mem_read(s, entry, code, sizeof(code), &got);
+	uint64_t skip = got ? s->arch->skip_prologue(code, got, entry) : 0;
+	if (skip)
+		return entry + skip;
+	struct kt_module *m = kt_module_for_addr(s, entry);
+	struct kt_dwarf *dw = m ? kt_module_dwarf(s, m) : NULL;
+	struct kt_dwarf_loc loc;
+	if (dw && kt_dwarf_addr2line(dw, entry - m->bias, &loc) && loc.function &&
+	    kt_dwarf_function(dw, loc.function, &e, &ap) && e == entry - m->bias && ap > e &&
+	    ap < loc.func_hi)
+		return ap + m->bias;
+	return entry;
 }
 
 uint64_t

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "location.h"
 #include "modules.h"
 #include "patch.h"
 #include "run.h"
@@ -58,13 +59,19 @@ pc_sp(struct kt_session *s, struct kt_thread *t, uint64_t *pc, uint64_t *sp)
 	return KT_OK;
 }
 
-/* The sp T's current frame returns with (its CFA), UINT64_MAX if unknown. */
+/* The sp T's current frame returns with (its CFA), UINT64_MAX if unknown;
+ * *RET the pc it returns to. */
 static uint64_t
-frame_cfa(struct kt_session *s, struct kt_thread *t)
+frame_cfa(struct kt_session *s, struct kt_thread *t, uint64_t *ret)
 {
 	struct kt_frame fr[2];
 
-	return kt_unwind(s, t, fr, 2) == 2 ? fr[1].sp : UINT64_MAX;
+	if (kt_unwind(s, t, fr, 2) != 2) {
+		*ret = 0;
+		return UINT64_MAX;
+	}
+	*ret = fr[1].pc;
+	return fr[1].sp;
 }
 
 /*
@@ -165,15 +172,12 @@ is_call_at(struct kt_session *s, struct insn_cache *ic, uint64_t pc, size_t *len
 	return call;
 }
 
-/* Does the function entered at PC set up a frame first (arch's prologue rule)? */
+/* Does the function entered at PC have a prologue to step through first
+ * (where "break FUNCTION" would not stop at its entry)? */
 static bool
 has_prologue(struct kt_session *s, uint64_t pc)
 {
-	uint8_t code[32];
-	size_t got = 0;
-
-	kt_mem_read(s, pc, code, sizeof(code), &got);
-	return got && s->arch->skip_prologue(code, got, pc) > 0;
+	return kt_location_after_prologue(s, pc) != pc;
 }
 
 /* True if the step must end with STOP as it is (not a plain step). */
@@ -213,7 +217,7 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 	if (!has_lines(&si))
 		return step_out(s, t, stop, new_frame);
 	struct kt_step_line from = {si.file, si.line, mode == KT_STEP_UNTIL ? pc : 0};
-	uint64_t fstart = si.start, cfa = frame_cfa(s, t);
+	uint64_t ret_pc, fstart = si.start, cfa = frame_cfa(s, t, &ret_pc);
 	struct insn_cache ic;
 	memset(&ic, 0, sizeof(ic));
 	for (;;) {
@@ -251,6 +255,7 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 					from = (struct kt_step_line){si.file, si.line, 0};
 					fstart = si.start;
 					cfa = call_sp;
+					ret_pc = ret;
 					*new_frame = true;
 					continue;
 				}
@@ -267,8 +272,12 @@ kt_step_line(struct kt_session *s, struct kt_thread *t, enum kt_step_mode mode,
 		if ((st = pc_sp(s, t, &pc, &sp)) != KT_OK)
 			return st;
 		kt_symbolize(s, pc, &si);
-		if (sp >= cfa) {
-			/* Returned to the caller: stop there, in the middle of its line. */
+		/* Returned to the caller: its sp is back, and it is at the return
+		 * address (sp alone is not enough: on AArch64 a callee's sp is
+		 * already the caller's at its last instruction, ret); above it
+		 * when the frame was left otherwise (longjmp). */
+		if (sp > cfa || (sp == cfa && pc == ret_pc)) {
+			/* Stop there, in the middle of its line. */
 			*new_frame = true;
 			return has_lines(&si) ? KT_OK : step_out(s, t, stop, new_frame);
 		}

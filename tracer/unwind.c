@@ -199,6 +199,58 @@ unwind_registry(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 	return st;
 }
 
+/* Bytes of stack the scan looks through above a frame's sp. */
+#define SCAN_BYTES 2048
+
+/* Is W a return address: just after a call instruction in named code? */
+static bool
+returns_to(struct kt_session *s, uint64_t w)
+{
+	uint8_t code[8];
+	struct kt_symbol_info si;
+
+	if (w < sizeof(code))
+		return false;
+	kt_symbolize(s, w - 1, &si);
+	if (!si.function || kt_mem_read(s, w - sizeof(code), code, sizeof(code), NULL) != KT_OK)
+		return false;
+	/* a call of each possible length ending at W (AArch64: 4 bytes) */
+	for (size_t len = 2; len <= sizeof(code); len++) {
+		const uint8_t *c = code + sizeof(code) - len;
+		if (s->arch->is_call(c, len, w - len) && s->arch->insn_length(c, len, w - len) == len)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The last resort, for JIT code that neither keeps a frame pointer nor
+ * publishes an unwind rule: the first word above sp that is a return
+ * address into named code.  Only below frames in code no module covers
+ * (compiled code has CFI or frame pointers, and its outermost frame must
+ * stay the last); frames found this way say "scan".
+ */
+static kt_status
+unwind_scan(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
+{
+	if (kt_module_for_addr(s, pc_is_exact(f) ? f->pc : f->pc - 1))
+		return KT_ERR_NOTFOUND;
+	for (uint64_t off = 0; off < SCAN_BYTES; off += 8) {
+		uint64_t w;
+		if (kt_mem_read(s, f->sp + off, &w, sizeof(w), NULL) != KT_OK)
+			return KT_ERR_NOTFOUND;
+		if (!returns_to(s, w))
+			continue;
+		caller->pc = w;
+		caller->sp = f->sp + off + 8; /* x86-64: the call's push popped */
+		caller->fp = f->fp;
+		caller->unwind = "scan";
+		minimal_regs(s, caller);
+		return KT_OK;
+	}
+	return KT_ERR_NOTFOUND;
+}
+
 static const unwinder unwinders[] = {unwind_sigframe, unwind_registry, unwind_cfi, unwind_fp};
 
 /* F, recognised as the signal trampoline: named as GDB names it. */
@@ -233,6 +285,15 @@ kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, si
 		for (size_t i = 0; i < sizeof(unwinders) / sizeof(unwinders[0]); i++)
 			if ((st = unwinders[i](s, cur, next)) != KT_ERR_NOTFOUND)
 				break;
+		if (st != KT_OK || next->pc == 0) {
+			/* Nothing found: scan, below unknown code. */
+			struct kt_frame scanned;
+			memset(&scanned, 0, sizeof(scanned));
+			if (unwind_scan(s, cur, &scanned) == KT_OK) {
+				*next = scanned;
+				st = KT_OK;
+			}
+		}
 		if (st != KT_OK || next->pc == 0)
 			break;
 		if (strcmp(next->unwind, "sigframe") == 0) {
@@ -241,10 +302,10 @@ kt_unwind(struct kt_session *s, struct kt_thread *t, struct kt_frame *frames, si
 			kt_symbolize(s, next->pc, &next->sym);
 		} else {
 			/* The stack grows down: a caller's sp is above its
-			 * callee's, or equal when the innermost frame has not
-			 * pushed anything yet (AArch64 at a function's entry:
-			 * the return address is in lr). */
-			if (next->sp < cur->sp || (next->sp == cur->sp && n > 1))
+			 * callee's, or equal when the callee was stopped (not
+			 * called) before it pushed anything (AArch64 at a
+			 * function's entry: the return address is in lr). */
+			if (next->sp < cur->sp || (next->sp == cur->sp && !pc_is_exact(cur)))
 				break;
 			kt_symbolize(s, next->pc - 1, &next->sym);
 			if (next->sym.function)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * unwind.h - backtraces: one frame at a time from ordered unwinders (the
- * JIT registry's rule, DWARF CFI, frame pointers), each frame saying how it
- * was found and where its symbol came from (invariant 8).
+ * unwind.h - backtraces: one frame at a time from ordered unwinders (a
+ * signal's saved context, the JIT registry's rule, DWARF CFI, frame
+ * pointers, then, below unknown code only, a scan of the stack for a
+ * return address), each frame saying how it was found and where its
+ * symbol came from (invariant 8).
  */
 #ifndef KT_UNWIND_H
 #define KT_UNWIND_H

@@ -14,7 +14,8 @@
  * "sigcrash first": prints "sigcrash: start", installs on_segv() for
  * SIGSEGV and calls first_insn_faults(), whose very first instruction
  * faults (x86-64: hlt, a privileged instruction: SIGSEGV, si_code
- * SI_KERNEL; AArch64: udf #0, SIGILL, also handled by on_segv()).
+ * SI_KERNEL; AArch64: a load through its NULL argument, SIGSEGV; not udf,
+ * which is a trap instruction and so a crash by itself in batch mode).
  * on_segv() calls crash_a() as above; the SIGSEGV arrives while the first
  * signal is blocked in the handler and kills the process: stack crash_c, crash_b, crash_a,
  * on_segv, the trampoline, first_insn_faults (at offset 0: the interrupted
@@ -32,7 +33,7 @@ int crash_b(int depth);
 int crash_c(int depth);
 void spin_here(void);
 void before_first(void);
-void first_insn_faults(void);
+void first_insn_faults(int *p); /* p: NULL */
 
 int *volatile bad_ptr = (int *)0x10;
 volatile unsigned long spins;
@@ -96,7 +97,7 @@ __asm__(".text\n"
 	"before_first:\n.cfi_startproc\n\tret\n.cfi_endproc\n"
 	".size before_first, .-before_first\n"
 	".globl first_insn_faults\n.type first_insn_faults, %function\n"
-	"first_insn_faults:\n.cfi_startproc\n\tudf #0\n\tret\n.cfi_endproc\n"
+	"first_insn_faults:\n.cfi_startproc\n\tldr w1, [x0]\n\tret\n.cfi_endproc\n"
 	".size first_insn_faults, .-first_insn_faults\n");
 #endif
 
@@ -113,7 +114,7 @@ main(int argc, char **argv)
 		sa.sa_handler = on_segv;
 		sigaction(SIGSEGV, &sa, NULL);
 		sigaction(SIGILL, &sa, NULL);
-		first_insn_faults();
+		first_insn_faults(NULL);
 		return 1;
 	}
 	sa.sa_handler = on_alarm;

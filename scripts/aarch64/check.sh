@@ -71,12 +71,21 @@ cp "$DL/busybox" "$R/bin/busybox"
 cp "$DL/bash" "$R/bin/bash"
 cp "$DL/timeout" "$R/usr/bin/timeout" # before busybox's in PATH
 ln -s /lib "$R/lib64"
+# Python (scripts/aarch64/deps.sh): the interpreter and its library.  Not
+# with cp -a of the whole tree: $R/lib/$TRIPLET is a link to the host's.
+if [ -x "$DL/python/usr/bin/python3.11" ]; then
+	cp "$DL/python/usr/bin/python3.11" "$R/usr/bin/python3.11"
+	ln -s python3.11 "$R/usr/bin/python3"
+	mkdir -p "$R/usr/lib"
+	cp -a "$DL/python/usr/lib/python3.11" "$R/usr/lib/python3.11"
+fi
 echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
 echo "root:x:0:" >"$R/etc/group"
 
 # libs_of FILE...: the NEEDED shared libraries, recursively, as paths on this host.
 declare -A seen=()
-LIBDIRS=("/usr/lib/$TRIPLET" "/lib/$TRIPLET" "$ROOT/$BUILD/progs" "$ROOT/$BUILD")
+LIBDIRS=("/usr/lib/$TRIPLET" "/lib/$TRIPLET" "$DL/python/lib/$TRIPLET" "$DL/python/usr/lib/$TRIPLET"
+	"$ROOT/$BUILD/progs" "$ROOT/$BUILD")
 copy_libs() {
 	local f n d
 	for f in "$@"; do
@@ -103,7 +112,8 @@ mkdir -p "$R/usr/lib/$TRIPLET"
 cp -L /usr/lib/$TRIPLET/ld-linux-aarch64.so.1 "$R/lib/ld-linux-aarch64.so.1"
 ln -s /usr/lib/$TRIPLET "$R/lib/$TRIPLET"
 mapfile -t elfs < <(find "$BUILD" -path "$BUILD/rootfs" -prune -o -path "$BUILD/dl" -prune -o \
-	-type f -perm -u+x -print; echo "$DL/bash"; echo "$DL/timeout")
+	-type f -perm -u+x -print; echo "$DL/bash"; echo "$DL/timeout"
+	[ ! -x "$DL/python/usr/bin/python3.11" ] || echo "$DL/python/usr/bin/python3.11")
 copy_libs "${elfs[@]}"
 # libc's own helpers the programs may dlopen (name service for getpwuid...)
 for n in libnss_files.so.2 libgcc_s.so.1; do
@@ -133,11 +143,13 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/shm /dev/pts
 mount -t tmpfs shm /dev/shm
-mount -t tmpfs tmp /tmp
+mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+ln -sf pts/ptmx /dev/ptmx
+mkdir -p /tmp && chmod 1777 /tmp # the initramfs is writable; a tmpfs here would hide a tree under /tmp
 ln -sf /proc/self/fd /dev/fd
 echo "=== guest: \$(uname -r) \$(uname -m), \$(grep -c ^processor /proc/cpuinfo) cpu(s), \$(dmesg | grep -o 'found [0-9]* breakpoint and [0-9]* watchpoint registers')"
 cd "$ROOT"
-export KT_EMULATED=1 CK_TIMEOUT_MULTIPLIER=20 TEST_TIMEOUT=300 BUILD=$BUILD T='$FILTER'
+export KT_LOG_TAIL=${KT_LOG_TAIL:-30} KT_EMULATED=1 CK_TIMEOUT_MULTIPLIER=20 TEST_TIMEOUT=300 BUILD=$BUILD T='$FILTER'
 [ -n "\$T" ] || unset T
 $RUN
 echo "KT_GUEST_EXIT=\$?"

@@ -70,4 +70,18 @@ if [ ! -s "$DL/vmlinuz-$KVER" ] || [ ! -s "$DL/busybox" ] || [ ! -s "$DL/bash" ]
 	chmod +x "$DL/busybox" "$DL/bash" "$DL/timeout"
 fi
 ln -sf "vmlinuz-$KVER" "$DL/vmlinuz"
+# Python for the tests that check JSON reports or drive a terminal: the
+# interpreter, its standard library and libexpat, unpacked into DL/python.
+if [ ! -x "$DL/python/usr/bin/python3.11" ]; then
+	echo "kitrace: downloading python3.11-minimal:arm64 and its standard library" >&2
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/kt-a64py.XXXXXX")
+	(cd "$tmp" && apt-get download -q python3.11-minimal:arm64 libpython3.11-minimal:arm64 \
+		libpython3.11-stdlib:arm64 libexpat1:arm64 2>&1 | grep -v 'unsandboxed' || true)
+	rm -rf "$DL/python.tmp"
+	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$DL/python.tmp"; done
+	rm -rf "$tmp" "$DL/python"
+	[ -x "$DL/python.tmp/usr/bin/python3.11" ] ||
+		{ echo "kitrace: python3.11:arm64 could not be unpacked" >&2; exit 1; }
+	mv "$DL/python.tmp" "$DL/python"
+fi
 exit 0

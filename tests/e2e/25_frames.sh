@@ -17,8 +17,10 @@ H='0x[0-9a-f]+'
 
 # In other_add, frame 1 is main at the call line: its pc is the return
 # address, its sp the caller's; rax is not recovered there.
+R_PC=rip R_SP=rsp R_X=rax
+[ "$KT_ARCH" != aarch64 ] || { R_PC=pc R_SP=sp R_X=x0; }
 kt launch --batch -ex 'break other_add' -ex continue -ex bt -ex 'print $pc' -ex up \
-	-ex 'print $pc' -ex 'print $sp' -ex 'print $rax' -ex 'info registers rip rsp rax' \
+	-ex 'print $pc' -ex 'print $sp' -ex "print \$$R_X" -ex "info registers $R_PC $R_SP $R_X" \
 	-ex 'info frame' -ex up -ex 'up 9' -ex 'up' -ex 'down 9' -ex 'down' -ex 'frame 1' \
 	-ex frame -ex 'frame 99' -ex finish -ex 'print $pc' -- "$P"
 expect_status 0
@@ -29,9 +31,9 @@ grep -qE "^\\\$1 = $H <other_add\+" "$T/err" || fail "frame 0 pc"
 grep -qE "^#1  $H in main\+[0-9]+ \(lines\) at .*lines\.c:$(L L_OTHER) " "$T/err" || fail "up shows frame 1"
 grep -qE "^$(L L_OTHER)${TAB}.*L_OTHER" "$T/err" || fail "up shows the source line"
 grep -qE "^\\\$2 = $ret <main\+" "$T/err" || fail "print \$pc in frame 1 is not the return address $ret"
-expect_err_contains 'cannot read $rax'
-grep -qE "^rip +$ret " "$T/err" || fail "info registers rip in frame 1"
-expect_err_contains "rax        <not saved>"
+expect_err_contains "cannot read \$$R_X"
+grep -qE "^$R_PC +$ret " "$T/err" || fail "info registers $R_PC in frame 1"
+grep -qE "^$R_X +<not saved>" "$T/err" || fail "info registers: $R_X not shown as <not saved>"
 grep -qE "^Stack level 1, frame at $H:$" "$T/err" || fail "info frame header"
 grep -qE "^ pc = 0x0*${ret#0x} in main \(.*lines\.c:$(L L_OTHER)\); saved pc = $H$" "$T/err" ||
 	fail "info frame pc line"
@@ -43,7 +45,12 @@ grep -qE "^#[0-9]+ +$H in _start\+" "$T/err" || fail "up N did not clamp at the 
 # finish with frame 1 (main) selected runs main out to libc.
 grep -qE "^Run till exit from #1 " "$T/err" || fail "finish from the selected frame"
 # After the stop the selection is frame 0 again.
-grep -qE "^\\\$[0-9]+ = $H <__libc_start_call_main\+" "$T/err" || fail "frame not reset after finish"
+# finish from frame 1 (main) returns into its caller, and $pc is then
+# frame 0's: main's saved pc, as "info frame" showed it.
+saved=$(sed -nE 's/.*; saved pc = (0x[0-9a-f]+)$/\1/p' "$T/err" | head -1)
+last=$(grep -E '^\$[0-9]+ = ' "$T/err" | tail -1 | awk '{ print $3 }')
+[ -n "$saved" ] && [ "$((saved))" = "$((last))" ] ||
+	fail "frame not reset after finish: \$pc is $last, main's saved pc $saved"
 
 # Recursion: finish from frame 2 (the outer fact) returns to main.
 kt launch --batch -ex 'break fact if $rdi == 1' -ex continue -ex 'up 2' -ex finish -- "$P"

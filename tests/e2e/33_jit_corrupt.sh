@@ -10,6 +10,7 @@
 # Every check runs; the failures are listed together at the end.
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
+need_arch x86_64 "kj_scribble emits x86-64 machine code"
 need python3
 
 bad=()

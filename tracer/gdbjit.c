@@ -17,6 +17,7 @@
 
 #include "dwarf.h"
 #include "gdbjit_int.h"
+#include "jit.h"
 #include "patch.h"
 
 static struct kt_gdbjit *
@@ -137,35 +138,17 @@ read_image(struct kt_session *s, const struct gj_obj *o)
 	return img;
 }
 
-/*
- * O's code is gone: forget the breakpoint locations in it, never restore
- * them over memory the JIT may reuse (invariant 3).  A breakpoint left
- * without locations is pending again.
- */
-static void
-forget_code(struct kt_session *s, const struct gj_obj *o)
+/* Is A in one of O's code ranges?  (O's code is gone: its breakpoint
+ * locations are forgotten, kt_jit_forget_locations.) */
+static bool
+in_object(void *ctx, uint64_t a)
 {
-	for (size_t i = 0; i < s->bps.n; i++) {
-		struct kt_bp *bp = s->bps.v[i];
-		size_t k = 0;
-		for (size_t n = 0; n < bp->naddrs; n++) {
-			uint64_t a = bp->addrs[n];
-			bool in = false;
-			for (uint32_t r = 0; r < o->im.nranges && !in; r++)
-				in = a >= o->im.lo[r] && a - o->im.lo[r] < o->im.len[r];
-			if (!in) {
-				bp->addrs[k++] = a;
-				continue;
-			}
-			if (bp->enabled)
-				kt_patch_forget(s, a);
-		}
-		if (k != bp->naddrs) {
-			bp->naddrs = k;
-			fprintf(s->err, "Breakpoint %d: its JIT code was unregistered%s\n", bp->num,
-				k ? "" : "; pending again");
-		}
-	}
+	const struct gj_obj *o = ctx;
+
+	for (uint32_t r = 0; r < o->im.nranges; r++)
+		if (a >= o->im.lo[r] && a - o->im.lo[r] < o->im.len[r])
+			return true;
+	return false;
 }
 
 void
@@ -173,7 +156,7 @@ kt_gj_obj_drop(struct kt_session *s, struct kt_gdbjit *g, uint32_t idx)
 {
 	struct gj_obj *o = &g->obj[idx];
 
-	forget_code(s, o);
+	kt_jit_forget_locations(s, in_object, o, "unregistered");
 	for (uint32_t r = 0; r < o->im.nranges; r++) {
 		struct kt_addrmap_range cur;
 		/* only the ranges the index holds for this object */

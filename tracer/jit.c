@@ -227,22 +227,16 @@ reused(struct jit_reg *r, uint64_t gen, uint64_t addr)
 	return false;
 }
 
-/*
- * A JIT range (published at generation GEN) went away: forget the
- * breakpoints in it, never restore them (invariant 3).  A location in code
- * that has since been published at the same place is not the retracted
- * one's: it stays.
- */
-static void
-forget_range(struct kt_session *s, struct jit_reg *r, uint64_t gen, uint64_t start,
-	     uint64_t size)
+void
+kt_jit_forget_locations(struct kt_session *s, bool (*gone)(void *ctx, uint64_t addr), void *ctx,
+			const char *why)
 {
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
 		size_t k = 0;
 		for (size_t n = 0; n < bp->naddrs; n++) {
 			uint64_t a = bp->addrs[n];
-			if (a >= start && a - start < size && !reused(r, gen, a)) {
+			if (gone(ctx, a)) {
 				if (bp->enabled)
 					kt_patch_forget(s, a);
 				continue;
@@ -251,10 +245,25 @@ forget_range(struct kt_session *s, struct jit_reg *r, uint64_t gen, uint64_t sta
 		}
 		if (k != bp->naddrs) {
 			bp->naddrs = k;
-			fprintf(s->err, "Breakpoint %d: its JIT code was retracted%s\n", bp->num,
+			fprintf(s->err, "Breakpoint %d: its JIT code was %s%s\n", bp->num, why,
 				k ? "" : "; pending again");
 		}
 	}
+}
+
+struct retracted {
+	struct jit_reg *r;
+	uint64_t gen, start, size;
+};
+
+/* In the retracted range, and not in code published there since (that
+ * one's breakpoints stay). */
+static bool
+in_retracted(void *ctx, uint64_t a)
+{
+	const struct retracted *x = ctx;
+
+	return a >= x->start && a - x->start < x->size && !reused(x->r, x->gen, a);
 }
 
 /* Does an enabled breakpoint name the function of C? */
@@ -379,8 +388,9 @@ kt_jit_sync(struct kt_session *s)
 					continue; /* overlaps a live range: ignore the newcomer */
 			} else {
 				uint32_t idx;
+				struct retracted x = {r, c.entry_generation, c.start, c.size};
 				if (kt_addrmap_remove(&r->index, c.start, &idx) == KT_OK)
-					forget_range(s, r, c.entry_generation, c.start, c.size);
+					kt_jit_forget_locations(s, in_retracted, &x, "retracted");
 			}
 		}
 		if (st == KT_ERR_CORRUPT)

@@ -60,6 +60,14 @@ void kt_jit_update_filter(struct kt_session *s, pid_t via);
 uint32_t kt_jit_journal_add(struct kt_session *s, uint64_t addr, const uint8_t *orig,
 			    const uint8_t *patch, size_t len);
 void kt_jit_journal_clear(struct kt_session *s, uint32_t rec);
+/*
+ * JIT code went away (WHY: "retracted", "unregistered"): every breakpoint
+ * location A with GONE(CTX, A) is forgotten, never restored over what may
+ * reuse the memory (invariant 3); a breakpoint left without locations is
+ * pending again.  Shared by the libkitjit registry and the GDB JIT reader.
+ */
+void kt_jit_forget_locations(struct kt_session *s, bool (*gone)(void *ctx, uint64_t addr),
+			     void *ctx, const char *why);
 /* Print "info jit" to F. */
 void kt_jit_info(struct kt_session *s, FILE *f);
 /* Forget every registry (exec, detach, end). */

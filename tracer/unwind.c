@@ -202,7 +202,12 @@ unwind_registry(struct kt_session *s, const struct kt_frame *f, struct kt_frame 
 /* Bytes of stack the scan looks through above a frame's sp. */
 #define SCAN_BYTES 2048
 
-/* Is W a return address: just after a call instruction in named code? */
+/*
+ * Is W a return address: just after a call instruction in known code (a
+ * mapped module, or a libkitjit or GDB JIT function)?  Not kt_symbolize():
+ * for a word no module covers it re-reads the process's maps, and most
+ * stack words are not code.
+ */
 static bool
 returns_to(struct kt_session *s, uint64_t w)
 {
@@ -211,8 +216,10 @@ returns_to(struct kt_session *s, uint64_t w)
 
 	if (w < sizeof(code))
 		return false;
-	kt_symbolize(s, w - 1, &si);
-	if (!si.function || kt_mem_read(s, w - sizeof(code), code, sizeof(code), NULL) != KT_OK)
+	if (!kt_module_for_addr(s, w - 1) && !kt_jit_symbolize(s, w - 1, &si) &&
+	    !kt_gdbjit_symbolize(s, w - 1, &si))
+		return false;
+	if (kt_mem_read(s, w - sizeof(code), code, sizeof(code), NULL) != KT_OK)
 		return false;
 	/* a call of each possible length ending at W (AArch64: 4 bytes) */
 	for (size_t len = 2; len <= sizeof(code); len++) {

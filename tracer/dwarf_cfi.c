@@ -60,52 +60,6 @@ struct expr_env {
 	const struct kt_arch_mem *mem;
 };
 
-static bool
-uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t r = 0;
-	unsigned shift = 0;
-
-	while (*p < end) {
-		uint8_t b = *(*p)++;
-
-		if (shift < 64)
-			r |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80)) {
-			*v = r;
-			return true;
-		}
-		if (shift > 70)
-			return false;
-	}
-	return false;
-}
-
-static bool
-sleb(const uint8_t **p, const uint8_t *end, int64_t *v)
-{
-	uint64_t r = 0;
-	unsigned shift = 0;
-
-	while (*p < end) {
-		uint8_t b = *(*p)++;
-
-		if (shift < 64)
-			r |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80)) {
-			if (shift < 64 && (b & 0x40))
-				r |= ~0ull << shift;
-			*v = (int64_t)r;
-			return true;
-		}
-		if (shift > 70)
-			return false;
-	}
-	return false;
-}
-
 static kt_status
 read_word(const struct kt_arch_mem *mem, uint64_t addr, size_t size, uint64_t *v)
 {
@@ -172,7 +126,7 @@ eval(const struct expr_env *env, const uint8_t *p, size_t len, uint64_t init, bo
 			continue;
 		}
 		if (op >= DW_OP_breg0 && op <= DW_OP_breg31) {
-			if (!sleb(&p, end, &sv))
+			if (!kt_dw_sleb(&p, end, &sv))
 				return KT_ERR_CORRUPT;
 			if ((s = reg_value(env->regs, op - DW_OP_breg0, &u)) != KT_OK)
 				return s;
@@ -181,7 +135,7 @@ eval(const struct expr_env *env, const uint8_t *p, size_t len, uint64_t init, bo
 		}
 		switch (op) {
 		case DW_OP_bregx:
-			if (!uleb(&p, end, &u) || !sleb(&p, end, &sv))
+			if (!kt_dw_uleb(&p, end, &u) || !kt_dw_sleb(&p, end, &sv))
 				return KT_ERR_CORRUPT;
 			if ((s = reg_value(env->regs, u, &u)) != KT_OK)
 				return s;
@@ -206,12 +160,12 @@ eval(const struct expr_env *env, const uint8_t *p, size_t len, uint64_t init, bo
 			break;
 		}
 		case DW_OP_constu:
-			if (!uleb(&p, end, &u))
+			if (!kt_dw_uleb(&p, end, &u))
 				return KT_ERR_CORRUPT;
 			PUSH(u);
 			break;
 		case DW_OP_consts:
-			if (!sleb(&p, end, &sv))
+			if (!kt_dw_sleb(&p, end, &sv))
 				return KT_ERR_CORRUPT;
 			PUSH((uint64_t)sv);
 			break;
@@ -262,7 +216,7 @@ eval(const struct expr_env *env, const uint8_t *p, size_t len, uint64_t init, bo
 			break;
 		case DW_OP_plus_uconst:
 			NEED(1);
-			if (!uleb(&p, end, &u))
+			if (!kt_dw_uleb(&p, end, &u))
 				return KT_ERR_CORRUPT;
 			st[sp - 1] += u;
 			break;

@@ -50,15 +50,11 @@ get(struct cursor *c, size_t n, uint64_t *v)
 static bool
 uleb(struct cursor *c, uint64_t *v)
 {
-	*v = 0;
-	for (unsigned shift = 0; c->off < c->end; shift += 7) {
-		unsigned char b = c->p[c->off++];
-		if (shift < 64)
-			*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return shift < 70;
-	}
-	return false;
+	const uint8_t *q = c->p + c->off;
+	bool ok = kt_dw_uleb(&q, c->p + c->end, v);
+
+	c->off = (size_t)(q - c->p);
+	return ok;
 }
 
 /* Skip one value of FORM (a constant's value in *V); PATH: it must be a

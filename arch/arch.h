@@ -63,12 +63,15 @@ struct kt_trap_in {
 	uint64_t fault_addr;          /* si_addr of the siginfo */
 	uint64_t pc;                /* pc as the kernel left it */
 	bool stepping;              /* the tracer single-stepped this thread */
-	const uint8_t *before;      /* the nbefore bytes that end at pc */
-	size_t nbefore;             /* (real memory: our patches visible) */
-	const uint8_t *at;          /* the nat bytes that start at pc */
-	size_t nat;
 	/* Return true if the tracer has a patch planted at ADDR. */
 	bool (*is_patch)(void *ctx, uint64_t addr);
+	/*
+	 * Read LEN bytes of the program's memory at ADDR as it really is (our
+	 * patches visible); KT_ERR_MEM if not all are readable.  A classifier
+	 * asks is_patch first and reads only when that does not settle it:
+	 * a breakpoint hit costs no memory access.
+	 */
+	kt_status (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
 	void *ctx;
 };
 
@@ -273,6 +276,12 @@ struct kt_arch {
 			     struct kt_regs *regs, const struct kt_arch_mem *mem);
 	/* KT_PLAN_OOL: the code for a slot at SLOT (at most slot_size bytes). */
 	size_t slot_size;
+	/*
+	 * A slot less than this many bytes from the instruction goes back to
+	 * the program directly; a farther one with a trap, a second stop
+	 * (AArch64: b reaches +-128 MiB).  0: from any distance.
+	 */
+	uint64_t ool_reach;
 	kt_status (*ool_build)(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 			       uint8_t *code, size_t *len);
 	/* KT_PLAN_OOL: registers to enter the slot (from those at the hit). */

@@ -26,6 +26,7 @@
 #include "repl.h"
 #include "run.h"
 #include "signals.h"
+#include "slots.h"
 #include "stepper.h"
 #include "target.h"
 
@@ -223,7 +224,7 @@ session_free(struct kt_session *s)
 	kt_bptab_fini(&s->bps);
 	kt_patches_free(s);
 	kt_modules_free(s);
-	kt_stepper_forget(s);
+	kt_slots_forget(s);
 	kt_jit_free(s);
 	kt_perfmap_free(s);
 	kt_history_free(s);
@@ -305,10 +306,10 @@ main(int argc, char **argv)
 	free(c.list_file);
 	if (getenv("KITRACE_STATS"))
 		fprintf(stderr,
-			"kitrace stats: hits %lu, silent %lu, emulated %lu, out-of-line %lu, "
-			"in-line %lu, gdb-jit registrations stopped %lu\n",
+			"kitrace stats: hits %lu, silent %lu, emulated %lu, out-of-line %lu "
+			"(%lu back by trap), in-line %lu, gdb-jit registrations stopped %lu\n",
 			s.count.hits, s.count.silent_hits, s.count.emulated, s.count.ool,
-			s.count.inline_steps, kt_gdbjit_hook_hits(&s));
+			s.count.ool_far, s.count.inline_steps, kt_gdbjit_hook_hits(&s));
 
 	int status;
 	if (c.quit)

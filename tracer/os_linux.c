@@ -24,6 +24,8 @@
 struct os_linux {
 	struct kt_os base;
 	int sigfd;
+	sigset_t sigset;            /* what sigfd reads: SIGINT, SIGTERM, SIGHUP, SIGCHLD */
+	bool drained;               /* see lx_wait */
 	sigset_t old_mask;          /* as kitrace found them, for children */
 	struct sigaction old_int, old_term;
 	pid_t mem_pid; /* the process mem_fd is open for, or 0 */
@@ -42,45 +44,60 @@ ptrace_status(long rc)
 	return rc == -1 ? kt_status_from_errno(errno) : KT_OK;
 }
 
+/*
+ * Waiting costs system calls on every breakpoint hit, so it is frugal.
+ * Every tracee state change raises SIGCHLD, which stays pending (blocked,
+ * read through the signalfd's set) until taken.  Once a waitpid(WNOHANG)
+ * has found nothing ("drained"), any later event raises a SIGCHLD we have
+ * not yet taken, so the next wait can go straight to sigtimedwait(): one
+ * call, where poll and read were two or three.  Taking a SIGCHLD, or
+ * anyone else reading the signalfd, ends the drained state.
+ */
 static kt_status
 lx_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event *ev, int *sig)
 {
 	struct os_linux *l = L(os);
 
 	for (;;) {
-		int status;
-		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
-		if (tid > 0) {
-			ev->tid = tid;
-			ev->status = status;
-			*wake = KT_WAKE_EVENT;
-			return KT_OK;
-		}
-		if (tid < 0 && errno == ECHILD)
-			return KT_ERR_NOTFOUND;
-		if (tid < 0 && errno != EINTR)
-			return KT_ERR_SYS;
-		if (timeout_ms == 0) {
-			/* A poll for events already there: no signalfd round trip. */
-			*wake = KT_WAKE_TIMEOUT;
-			return KT_OK;
-		}
-
-		struct pollfd p = {.fd = l->sigfd, .events = POLLIN};
-		int n = poll(&p, 1, timeout_ms);
-		if (n < 0 && errno != EINTR)
-			return KT_ERR_SYS;
-		if (n == 0) {
-			*wake = KT_WAKE_TIMEOUT;
-			return KT_OK;
-		}
-		struct signalfd_siginfo ssi;
-		while (read(l->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi)) {
-			if (ssi.ssi_signo != SIGCHLD) {
-				*wake = KT_WAKE_SIGNAL;
-				*sig = (int)ssi.ssi_signo;
+		if (!l->drained || timeout_ms == 0) {
+			int status;
+			pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+			if (tid > 0) {
+				l->drained = false;
+				ev->tid = tid;
+				ev->status = status;
+				*wake = KT_WAKE_EVENT;
 				return KT_OK;
 			}
+			if (tid < 0 && errno == ECHILD)
+				return KT_ERR_NOTFOUND;
+			if (tid < 0 && errno != EINTR)
+				return KT_ERR_SYS;
+			l->drained = tid == 0;
+			if (timeout_ms == 0) {
+				/* A poll for events already there: no signal round trip. */
+				*wake = KT_WAKE_TIMEOUT;
+				return KT_OK;
+			}
+			if (!l->drained)
+				continue;
+		}
+
+		struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+		siginfo_t si;
+		int signo = sigtimedwait(&l->sigset, &si, timeout_ms < 0 ? NULL : &ts);
+		if (signo < 0 && errno == EAGAIN) {
+			*wake = KT_WAKE_TIMEOUT;
+			return KT_OK;
+		}
+		if (signo < 0 && errno != EINTR)
+			return KT_ERR_SYS;
+		if (signo == SIGCHLD) {
+			l->drained = false;
+		} else if (signo > 0) {
+			*wake = KT_WAKE_SIGNAL;
+			*sig = signo;
+			return KT_OK;
 		}
 	}
 }
@@ -244,6 +261,7 @@ lx_flush_signals(struct kt_os *os)
 	struct signalfd_siginfo ssi;
 	int end = 0;
 
+	L(os)->drained = false;
 	while (read(L(os)->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
 		if (ssi.ssi_signo == SIGTERM || ssi.ssi_signo == SIGHUP)
 			end = (int)ssi.ssi_signo;
@@ -296,6 +314,7 @@ lx_wait_input(struct kt_os *os, int fd)
 		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo ssi;
+			l->drained = false;
 			if (read(l->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
 				return (int)ssi.ssi_signo;
 		}
@@ -524,6 +543,7 @@ kt_os_linux_new(void)
 		KT_SAVE_ERRNO(free(l));
 		return NULL;
 	}
+	l->sigset = set;
 	l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (l->sigfd < 0) {
 		KT_SAVE_ERRNO(free(l));

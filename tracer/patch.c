@@ -9,6 +9,7 @@
 
 #include "jit.h"
 #include "session.h"
+#include "slots.h"
 #include "stepper.h"
 
 static struct kt_patches *
@@ -183,7 +184,7 @@ kt_patch_get(struct kt_session *s, pid_t via, uint64_t addr)
 			memcpy(p->orig, now, len);
 			p->planted = false;
 			p->plan_ready = false;
-			kt_stepper_forget_addr(s, addr);
+			kt_slots_forget_addr(s, addr);
 			if ((st = plant(s, via, p)) != KT_OK)
 				return st;
 		}
@@ -227,7 +228,7 @@ kt_patch_put(struct kt_session *s, pid_t via, uint64_t addr)
 		return KT_OK;
 	if (via > 0)
 		st = unplant(s, via, p);
-	kt_stepper_forget_addr(s, addr);
+	kt_slots_forget_addr(s, addr);
 	size_t i = (size_t)(p - t->v);
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(t->v[0]));
 	t->n--;
@@ -295,7 +296,7 @@ kt_patch_forget(struct kt_session *s, uint64_t addr)
 		return;
 	unjournal(s, p);
 	moribund_add(s, addr);
-	kt_stepper_forget_addr(s, addr);
+	kt_slots_forget_addr(s, addr);
 	size_t i = (size_t)(p - t->v);
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(t->v[0]));
 	t->n--;

@@ -31,6 +31,7 @@
 #include "patch.h"
 #include "perfmap.h"
 #include "signals.h"
+#include "slots.h"
 #include "stepper.h"
 
 #define OPTIONS                                                                        \
@@ -215,7 +216,7 @@ release_child(struct kt_session *s, struct kt_thread *parent, pid_t child, bool 
 	}
 	if (!vfork) {
 		kt_patches_clean_child(s, child);
-		kt_stepper_clean_child(s, parent, child);
+		kt_slots_clean_child(s, parent, child);
 	}
 	s->os->ops->detach(s->os, child, 0);
 }
@@ -234,7 +235,7 @@ handle_exec(struct kt_session *s, struct kt_thread *t)
 		t->tid = s->pid;
 	}
 	kt_patches_forget(s);
-	kt_stepper_forget(s);
+	kt_slots_forget(s);
 	kt_hw_exec(s);
 	kt_os_linux_forget(s->os, s->pid);
 	kt_jit_free(s);
@@ -363,6 +364,16 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 	return false;
 }
 
+/* kt_trap_in.read: real memory, all LEN bytes or KT_ERR_MEM. */
+static kt_status
+trap_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	kt_mem_read_raw(ctx, addr, buf, len, &got);
+	return got == len ? KT_OK : KT_ERR_MEM;
+}
+
 /*
  * Handle one event.  Returns true when it must be shown (STOP filled).
  * With s->collecting, nothing is resumed and nothing surfaces: stops are
@@ -486,30 +497,14 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 		return false; /* held or finished inside the slot */
 
 	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
-	/* The bytes around pc, our patches visible: one read on the hit path;
-	 * two only when pc is at the start of a mapping. */
-	uint8_t win[8] = {0};
-	const uint8_t *before = win, *at = win + 4;
-	size_t nb = 0, na = 0, got = 0;
-	if (sig == SIGTRAP || sig == SIGILL) {
-		kt_mem_read_raw(s, pc - 4, win, sizeof(win), &got);
-		if (got == sizeof(win)) {
-			nb = na = 4;
-		} else {
-			kt_mem_read_raw(s, pc, win + 4, 4, &na);
-		}
-	}
 	struct kt_trap_in in = {
 		.signo = sig,
 		.si_code = si.si_code,
 		.fault_addr = (uint64_t)(uintptr_t)si.si_addr,
 		.pc = pc,
 		.stepping = false,
-		.before = before,
-		.nbefore = nb,
-		.at = at,
-		.nat = na,
 		.is_patch = kt_stepper_is_patch,
+		.read = trap_read,
 		.ctx = s,
 	};
 	struct kt_trap_out out;
@@ -952,7 +947,7 @@ kt_run_detach(struct kt_session *s)
 		return KT_OK;
 	struct kt_thread *via = kt_run_any_stopped(s);
 	if (via) {
-		kt_stepper_release_all(s);
+		kt_slots_release_all(s);
 		kt_patches_lift_all(s, via->tid);
 	}
 	kt_hw_release_all(s);
@@ -1027,7 +1022,7 @@ kt_run_setup(struct kt_session *s)
 		free(addrs);
 	}
 	kt_run_resolve_pending(s, via->tid);
-	if (s->set.displaced && !getenv("KT_NOSLOT") && kt_stepper_setup(s, via) != KT_OK)
+	if (s->set.displaced && !getenv("KT_NOSLOT") && kt_slots_setup(s, via) != KT_OK)
 		fprintf(s->err, "warning: no scratch page for displaced stepping; "
 				"stepping over breakpoints in line\n");
 	return KT_OK;

@@ -108,7 +108,7 @@ struct kt_settings {
 
 /* Counters kept for "info stats"-like reporting and benchmarks. */
 struct kt_counters {
-	unsigned long hits, silent_hits, emulated, ool, inline_steps;
+	unsigned long hits, silent_hits, emulated, ool, ool_far, inline_steps;
 };
 
 struct kt_session {

@@ -11,9 +11,8 @@
 #include <sys/wait.h>
 
 #include "run.h"
+#include "slots.h"
 #include "signals.h"
-
-#define SLOT_PAGES 16
 
 bool
 kt_stepper_is_patch(void *ctx, uint64_t addr)
@@ -21,16 +20,6 @@ kt_stepper_is_patch(void *ctx, uint64_t addr)
 	struct kt_patch *p = kt_patch_find(ctx, addr);
 
 	return (p && p->planted) || kt_patch_moribund(ctx, addr);
-}
-
-void
-kt_stepper_forget_addr(struct kt_session *s, uint64_t addr)
-{
-	struct kt_slots *sl = s->slots;
-
-	for (size_t i = 0; sl && i < sl->count; i++)
-		if (sl->holds[i] == addr)
-			sl->holds[i] = 0;
 }
 
 static kt_status
@@ -54,7 +43,7 @@ kt_stepper_can_displace(struct kt_session *s, struct kt_patch *p)
 		return false;
 	if (p->plan.kind == KT_PLAN_EMULATE)
 		return true;
-	return p->plan.kind == KT_PLAN_OOL && s->slots && s->slots->base;
+	return p->plan.kind == KT_PLAN_OOL && kt_slots_ready(s);
 }
 
 /* Wait for the next event of thread T, queueing other threads' events. */
@@ -258,30 +247,6 @@ kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 	return KT_OK;
 }
 
-/* The slot of thread T (allocated on first use), or 0 if none is free. */
-static size_t
-slot_of(struct kt_session *s, struct kt_thread *t, bool *found)
-{
-	struct kt_slots *sl = s->slots;
-	size_t free_i = (size_t)-1;
-
-	*found = false;
-	for (size_t i = 0; i < sl->count; i++) {
-		if (sl->owner[i] == t->tid) {
-			*found = true;
-			return i;
-		}
-		if (!sl->owner[i] && free_i == (size_t)-1)
-			free_i = i;
-	}
-	if (free_i != (size_t)-1) {
-		sl->owner[free_i] = t->tid;
-		sl->holds[free_i] = 0;
-		*found = true;
-	}
-	return free_i;
-}
-
 static kt_status
 displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 {
@@ -300,20 +265,18 @@ displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 		kt_run_cont_thread(s, t);
 		return KT_OK;
 	}
-	struct kt_slots *sl = s->slots;
-	bool found;
-	size_t i = slot_of(s, t, &found);
-	if (!found)
-		return KT_ERR_BUSY;
-	uint64_t slot = sl->base + i * sl->slot_size;
-	if (sl->holds[i] != p->addr) {
+	struct kt_slot_ref ref;
+	if ((st = kt_slots_take(s, t, p->addr, &ref)) != KT_OK)
+		return st;
+	uint64_t slot = ref.addr;
+	if (*ref.holds != p->addr) {
 		uint8_t code[256];
-		size_t len = sizeof(code) < sl->slot_size ? sizeof(code) : sl->slot_size;
+		size_t len = sizeof(code) < s->slots->slot_size ? sizeof(code) : s->slots->slot_size;
 		if ((st = a->ool_build(&p->plan, p->addr, slot, code, &len)) != KT_OK)
 			return st;
 		if ((st = s->os->ops->write(s->os, s->pid, slot, code, len)) != KT_OK)
 			return st;
-		sl->holds[i] = p->addr;
+		*ref.holds = p->addr;
 	}
 	t->disp_regs = t->regs;
 	a->ool_enter(&p->plan, p->addr, slot, &regs);
@@ -472,6 +435,7 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 		 * completed is its way home (AArch64 slots out of b's reach):
 		 * the step is over, nothing to report. */
 		if (done && sig == SIGTRAP && si && si->si_code == TRAP_BRKPT) {
+			s->count.ool_far++;
 			if (!s->collecting)
 				kt_run_cont_thread(s, t);
 			return true;
@@ -489,10 +453,9 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 	return false;
 }
 
-/* Run one system call in thread T (every thread stopped); restores T. */
-static kt_status
-inject_syscall(struct kt_session *s, struct kt_thread *t, long nr, const uint64_t args[6],
-	       int64_t *ret)
+kt_status
+kt_stepper_inject_syscall(struct kt_session *s, struct kt_thread *t, pid_t space, uint64_t at,
+			  long nr, const uint64_t args[6], int64_t *ret)
 {
 	const struct kt_arch *a = s->arch;
 	uint8_t saved[16];
@@ -522,11 +485,13 @@ inject_syscall(struct kt_session *s, struct kt_thread *t, long nr, const uint64_
 	    (st = kt_thread_set_regs(s, t)) != KT_OK)
 		return st;
 	struct kt_regs orig = t->regs, regs = t->regs;
-	uint64_t pc = kt_regs_pc(a, &orig);
-	if ((st = kt_mem_read_raw(s, pc, saved, n, NULL)) != KT_OK)
+	uint64_t pc = at ? at : kt_regs_pc(a, &orig);
+	size_t got;
+	if (!at && (st = s->os->ops->read(s->os, space, pc, saved, n, &got)) != KT_OK)
 		return st;
-	if ((st = s->os->ops->write(s->os, s->pid, pc, a->syscall_insn, n)) != KT_OK)
+	if ((st = s->os->ops->write(s->os, space, pc, a->syscall_insn, n)) != KT_OK)
 		return st;
+	a->set_pc(&regs, pc);
 	a->set_syscall(&regs, nr, args);
 	t->regs = regs;
 	int sig = 0;
@@ -538,120 +503,11 @@ inject_syscall(struct kt_session *s, struct kt_thread *t, long nr, const uint64_
 		return KT_ERR_GONE;
 	if (st == KT_OK && (st = kt_thread_regs(s, t)) == KT_OK)
 		*ret = a->syscall_result(&t->regs);
-	s->os->ops->write(s->os, s->pid, pc, saved, n);
+	if (!at)
+		s->os->ops->write(s->os, space, pc, saved, n);
 	t->regs = orig;
 	kt_thread_set_regs(s, t);
 	s->count.inline_steps--;
 	return st;
 }
 
-kt_status
-kt_stepper_setup(struct kt_session *s, struct kt_thread *via)
-{
-	const struct kt_arch *a = s->arch;
-	int64_t addr = 0;
-
-	if (!a->plan || !a->ool_build || !a->set_syscall || (s->slots && s->slots->base))
-		return KT_OK;
-	size_t len = SLOT_PAGES * 4096;
-	uint64_t args[6] = {0, len, 7 /* RWX */, 0x22 /* PRIVATE|ANON */, (uint64_t)-1, 0};
-	kt_status st = inject_syscall(s, via, a->nr_mmap, args, &addr);
-	if (st != KT_OK)
-		return st;
-	if (addr < 0 && addr > -4096)
-		return KT_ERR_PERM;
-	struct kt_slots *sl = calloc(1, sizeof(*sl));
-	if (!sl)
-		return KT_ERR_NOMEM;
-	sl->base = (uint64_t)addr;
-	sl->len = len;
-	sl->slot_size = a->slot_size;
-	sl->count = len / a->slot_size;
-	sl->owner = calloc(sl->count, sizeof(*sl->owner));
-	sl->holds = calloc(sl->count, sizeof(*sl->holds));
-	if (!sl->owner || !sl->holds) {
-		free(sl->owner);
-		free(sl->holds);
-		free(sl);
-		return KT_ERR_NOMEM;
-	}
-	kt_stepper_forget(s);
-	s->slots = sl;
-	return KT_OK;
-}
-
-void
-kt_stepper_clean_child(struct kt_session *s, struct kt_thread *parent, pid_t child)
-{
-	struct kt_slots *sl = s->slots;
-	struct kt_thread c;
-
-	if (!sl || !sl->base)
-		return;
-	/* A stand-in thread record: the child is not one of ours. */
-	memset(&c, 0, sizeof(c));
-	c.tid = child;
-	c.state = KT_TS_STOPPED;
-	if (kt_thread_regs(s, &c) != KT_OK)
-		return;
-	uint64_t pc = kt_regs_pc(s->arch, &c.regs);
-	if (pc >= sl->base && pc < sl->base + sl->len) {
-		/* It forked from inside its parent's slot (an out-of-line
-		 * syscall): put it where the original instruction leaves it. */
-		struct kt_patch *p = parent ? kt_patch_find(s, parent->disp_addr) : NULL;
-		bool done = false;
-		struct kt_regs regs = c.regs;
-		if (!p || !p->plan_ready || parent->task != KT_TASK_DISPLACED ||
-		    s->arch->ool_leave(&p->plan, p->addr, parent->slot, &parent->disp_regs,
-				       &regs, &done) != KT_OK)
-			return; /* leave the page: the child needs it */
-		c.regs = regs;
-		if (kt_thread_set_regs(s, &c) != KT_OK)
-			return;
-	}
-	uint64_t args[6] = {sl->base, sl->len, 0, 0, 0, 0};
-	int64_t ret;
-	inject_syscall(s, &c, s->arch->nr_munmap, args, &ret);
-}
-
-void
-kt_stepper_forget(struct kt_session *s)
-{
-	if (!s->slots)
-		return;
-	free(s->slots->owner);
-	free(s->slots->holds);
-	free(s->slots);
-	s->slots = NULL;
-}
-
-void
-kt_stepper_release_all(struct kt_session *s)
-{
-	struct kt_slots *sl = s->slots;
-
-	if (!sl || !sl->base)
-		return;
-	for (size_t i = 0; i < s->nthreads; i++) {
-		struct kt_thread *t = s->threads[i];
-		if (t->exited || t->state != KT_TS_STOPPED)
-			continue;
-		t->regs_valid = false;
-		if (kt_thread_regs(s, t) == KT_OK && t->task == KT_TASK_DISPLACED)
-			kt_stepper_displaced_stop(s, t, 0, NULL);
-	}
-	/* Unmap the page through any stopped thread outside it. */
-	for (size_t i = 0; i < s->nthreads; i++) {
-		struct kt_thread *t = s->threads[i];
-		if (t->exited || t->state != KT_TS_STOPPED)
-			continue;
-		uint64_t pc = kt_regs_pc(s->arch, &t->regs);
-		if (pc >= sl->base && pc < sl->base + sl->len)
-			continue;
-		uint64_t args[6] = {sl->base, sl->len, 0, 0, 0, 0};
-		int64_t ret;
-		if (inject_syscall(s, t, s->arch->nr_munmap, args, &ret) == KT_OK)
-			break;
-	}
-	kt_stepper_forget(s);
-}

@@ -4,23 +4,13 @@
  * displaced stepping (emulate, or run a relocated copy in the thread's
  * scratch slot: one stop, other threads keep running) and the in-line
  * fallback (lift, single-step, replant, with every other thread held), and
- * the user's single-step.  Scratch slots live in a page kitrace maps in
- * the inferior with an injected mmap.
+ * the user's single-step.  The scratch slots are slots.h's.
  */
 #ifndef KT_STEPPER_H
 #define KT_STEPPER_H
 
 #include "patch.h"
 #include "session.h"
-
-/* Scratch slots for displaced steps in the inferior. */
-struct kt_slots {
-	uint64_t base;        /* the mapping, 0 if none */
-	size_t len;
-	size_t slot_size, count;
-	pid_t *owner;         /* thread using each slot, 0 = free */
-	uint64_t *holds;      /* address whose copy each slot holds, 0 = none */
-};
 
 /* kt_arch_trap_in.is_patch for the session CTX. */
 bool kt_stepper_is_patch(void *ctx, uint64_t addr);
@@ -49,20 +39,15 @@ kt_status kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_
  */
 bool kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 			       const siginfo_t *si);
-/* Map the slot page (all threads stopped; at setup). */
-kt_status kt_stepper_setup(struct kt_session *s, struct kt_thread *via);
 /*
- * A fork child (stopped, not ours): move it out of its parent's slot if
- * it forked from there, and unmap its copy of the slot page.
+ * Run one system call NR(ARGS) in T (stopped) and put T back as it was;
+ * the result in *RET.  The system call instruction is written at AT in
+ * process SPACE (T's), or, if AT is 0, over the instruction at T's pc and
+ * restored after, which is safe only while every thread of SPACE is
+ * stopped.
  */
-void kt_stepper_clean_child(struct kt_session *s, struct kt_thread *parent, pid_t child);
-/* The code at ADDR changed or its patch went away: no slot may keep a
- * relocated copy of the old instruction. */
-void kt_stepper_forget_addr(struct kt_session *s, uint64_t addr);
-/* After exec: the slot page is gone with the old address space. */
-void kt_stepper_forget(struct kt_session *s);
-/* Detach: move threads out of slots and unmap the page. */
-void kt_stepper_release_all(struct kt_session *s);
+kt_status kt_stepper_inject_syscall(struct kt_session *s, struct kt_thread *t, pid_t space,
+				    uint64_t at, long nr, const uint64_t args[6], int64_t *ret);
 
 /* --- shared by stepper.c and sequence.c --- */
 

@@ -94,8 +94,9 @@ brk_name(uint32_t imm)
 static void
 a64_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 {
-	uint32_t w = in->nat >= 4 ? le32(in->at) : 0;
-	bool have = in->nat >= 4;
+	uint8_t at[4];
+	uint32_t w = 0;
+	bool have = false;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = KT_TRAP_SIGNAL;
@@ -112,6 +113,8 @@ a64_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 				out->what = "breakpoint";
 				return;
 			}
+			if ((have = in->read(in->ctx, in->pc, at, 4) == KT_OK))
+				w = le32(at);
 			if (have && is_brk(w)) {
 				uint32_t imm = (w >> 5) & 0xffff;
 				out->imm = imm;
@@ -145,7 +148,8 @@ a64_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 			return;
 		}
 	}
-	if (in->signo == SIGILL && have && (w & 0xffff0000u) == 0) {
+	if (in->signo == SIGILL && in->read(in->ctx, in->pc, at, 4) == KT_OK &&
+	    ((w = le32(at)) & 0xffff0000u) == 0) {
 		out->kind = KT_TRAP_TRAP;
 		out->imm = w & 0xffff;
 		out->what = "udf";
@@ -608,6 +612,7 @@ const struct kt_arch kt_arch_aarch64 = {
 	.plan = a64_plan,
 	.emulate = a64_emulate,
 	.slot_size = A64_SLOT_SIZE,
+	.ool_reach = (uint64_t)1 << 27, /* b: +-128 MiB */
 	.ool_build = a64_ool_build,
 	.ool_enter = a64_ool_enter,
 	.ool_leave = a64_ool_leave,

@@ -75,11 +75,20 @@ static const struct kt_reg_desc x86_regs[] = {
 
 static const uint8_t int3[] = {0xcc};
 
+/* The byte or two that end at PC, into B (B[1] the last); how many were readable. */
+static size_t
+bytes_before(const struct kt_trap_in *in, uint8_t b[2])
+{
+	if (in->read(in->ctx, in->pc - 2, b, 2) == KT_OK)
+		return 2;
+	/* pc at the start of a mapping: only the last byte is there. */
+	return in->read(in->ctx, in->pc - 1, b + 1, 1) == KT_OK ? 1 : 0;
+}
+
 static void
 x86_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 {
-	const uint8_t *b = in->before;
-	size_t nb = in->nbefore;
+	uint8_t b[2] = {0, 0};
 
 	memset(out, 0, sizeof(*out));
 	out->kind = KT_TRAP_SIGNAL;
@@ -88,22 +97,26 @@ x86_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 
 	if (in->signo == SIGTRAP) {
 		switch (in->si_code) {
-		case SI_KERNEL:
+		case SI_KERNEL: {
 			/* int3 and int $3 both leave pc after the instruction. */
 			if (in->is_patch(in->ctx, in->pc - 1)) {
 				out->kind = KT_TRAP_PATCH;
 				out->addr = in->pc - 1;
 				out->what = "breakpoint";
-			} else if (nb >= 1 && b[nb - 1] == 0xcc) {
+				return;
+			}
+			size_t nb = bytes_before(in, b);
+			if (nb >= 1 && b[1] == 0xcc) {
 				out->kind = KT_TRAP_DEBUGTRAP;
 				out->addr = in->pc - 1;
 				out->what = "int3";
-			} else if (nb >= 2 && b[nb - 2] == 0xcd && b[nb - 1] == 0x03) {
+			} else if (nb == 2 && b[0] == 0xcd && b[1] == 0x03) {
 				out->kind = KT_TRAP_DEBUGTRAP;
 				out->addr = in->pc - 2;
 				out->what = "int $3";
 			}
 			return;
+		}
 		case TRAP_TRACE:
 		case TRAP_BRKPT: /* a single-stepped syscall reports TRAP_BRKPT */
 			if (in->stepping) {
@@ -119,7 +132,8 @@ x86_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 			return;
 		}
 	}
-	if (in->signo == SIGILL && in->nat >= 2 && in->at[0] == 0x0f && in->at[1] == 0x0b) {
+	if (in->signo == SIGILL && in->read(in->ctx, in->pc, b, 2) == KT_OK && b[0] == 0x0f &&
+	    b[1] == 0x0b) {
 		out->kind = KT_TRAP_TRAP;
 		out->what = "ud2";
 	}

@@ -86,18 +86,33 @@ fm_put64(struct fake_mem *m, uint64_t addr, uint64_t v)
 
 /* ----- trap classification ----- */
 
-static bool
-is_patch(void *ctx, uint64_t addr)
-{
-	return addr == *(const uint64_t *)ctx;
-}
-
 struct trap {
 	struct kt_trap_in in;
 	struct kt_trap_out out;
 	uint64_t patch_at;
-	uint8_t at[4];
+	uint8_t at[4]; /* the memory: nat bytes at pc */
+	size_t nat;
+	int reads;     /* how often the classifier read memory */
 };
+
+static bool
+is_patch(void *ctx, uint64_t addr)
+{
+	return addr == ((const struct trap *)ctx)->patch_at;
+}
+
+/* kt_trap_in.read over the nat bytes at pc; KT_ERR_MEM outside them. */
+static kt_status
+read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct trap *t = ctx;
+
+	t->reads++;
+	if (addr < t->in.pc || addr + len > t->in.pc + t->nat)
+		return KT_ERR_MEM;
+	memcpy(buf, t->at + (addr - t->in.pc), len);
+	return KT_OK;
+}
 
 static void
 classify(struct trap *t, int signo, int code, uint64_t pc, bool stepping, uint32_t word,
@@ -105,16 +120,16 @@ classify(struct trap *t, int signo, int code, uint64_t pc, bool stepping, uint32
 {
 	memset(t, 0, sizeof(*t));
 	le(t->at, word);
+	t->nat = nat;
 	t->patch_at = patch_at;
 	t->in.signo = signo;
 	t->in.si_code = code;
 	t->in.pc = pc;
 	t->in.fault_addr = pc;
 	t->in.stepping = stepping;
-	t->in.at = t->at;
-	t->in.nat = nat;
 	t->in.is_patch = is_patch;
-	t->in.ctx = &t->patch_at;
+	t->in.read = read_mem;
+	t->in.ctx = t;
 	memset(&t->out, 0x5a, sizeof(t->out));
 	a64->classify_trap(&t->in, &t->out);
 }
@@ -199,6 +214,7 @@ START_TEST(test_classify_patch)
 	ck_assert_uint_eq(t.out.addr, 0x400100);  /* pc is AT the brk */
 	ck_assert_uint_eq(t.out.imm, 0x7cb);
 	ck_assert_ptr_nonnull(t.out.what);
+	ck_assert_int_eq(t.reads, 0); /* the patch table answered: no memory read */
 	/* A step that landed on our patch and executed it. */
 	classify(&t, SIGTRAP, TRAP_BRKPT, 0x400100, true, W_PATCH, 4, 0x400100);
 	ck_assert_int_eq(t.out.kind, KT_TRAP_PATCH);

@@ -28,17 +28,38 @@ static const struct kt_arch *const x86 = &kt_arch_x86_64;
 
 /* ----- trap classification ----- */
 
-static bool
-is_patch(void *ctx, uint64_t addr)
-{
-	return addr == *(const uint64_t *)ctx;
-}
-
 struct trap {
 	struct kt_trap_in in;
 	struct kt_trap_out out;
 	uint64_t patch_at;
+	const uint8_t *before, *at; /* the memory: nb bytes ending at pc, na from pc */
+	size_t nb, na;
+	int reads;                  /* how often the classifier read memory */
 };
+
+static bool
+is_patch(void *ctx, uint64_t addr)
+{
+	return addr == ((const struct trap *)ctx)->patch_at;
+}
+
+/* kt_trap_in.read over the two windows around pc; KT_ERR_MEM outside them. */
+static kt_status
+read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct trap *t = ctx;
+	uint64_t lo = t->in.pc - t->nb, hi = t->in.pc + t->na;
+	uint8_t *out = buf;
+
+	t->reads++;
+	if (addr < lo || addr + len > hi)
+		return KT_ERR_MEM;
+	for (size_t i = 0; i < len; i++) {
+		uint64_t a = addr + i;
+		out[i] = a < t->in.pc ? t->before[t->nb - (t->in.pc - a)] : t->at[a - t->in.pc];
+	}
+	return KT_OK;
+}
 
 /* Classify a trap at PC with BEFORE (bytes ending at pc) and AT (bytes at pc). */
 static void
@@ -47,17 +68,18 @@ classify(struct trap *t, int signo, int code, uint64_t pc, bool stepping, const 
 {
 	memset(t, 0, sizeof(*t));
 	t->patch_at = patch_at;
+	t->before = before;
+	t->nb = nb;
+	t->at = at;
+	t->na = na;
 	t->in.signo = signo;
 	t->in.si_code = code;
 	t->in.pc = pc;
 	t->in.fault_addr = 0;
 	t->in.stepping = stepping;
-	t->in.before = before;
-	t->in.nbefore = nb;
-	t->in.at = at;
-	t->in.nat = na;
 	t->in.is_patch = is_patch;
-	t->in.ctx = &t->patch_at;
+	t->in.read = read_mem;
+	t->in.ctx = t;
 	memset(&t->out, 0x5a, sizeof(t->out)); /* must be overwritten */
 	x86->classify_trap(&t->in, &t->out);
 }
@@ -77,6 +99,7 @@ START_TEST(test_classify_patch)
 	ck_assert_uint_eq(t.out.addr, 0x401000);
 	ck_assert_uint_eq(t.out.imm, 0);
 	ck_assert_ptr_nonnull(t.out.what);
+	ck_assert_int_eq(t.reads, 0); /* the patch table answered: no memory read */
 	/* Even while stepping (a step that landed on a patch and executed it). */
 	classify(&t, SIGTRAP, SI_KERNEL, 0x401001, true, int3_before, 4, nops, 4, 0x401000);
 	ck_assert_int_eq(t.out.kind, KT_TRAP_PATCH);

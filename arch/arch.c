@@ -36,9 +36,12 @@ kt_arch_host(void)
 const struct kt_reg_desc *
 kt_arch_reg_by_name(const struct kt_arch *a, const char *name, size_t len)
 {
-	for (size_t i = 0; i < a->nregs; i++) {
+	/* Every breakpoint condition naming a register asks on every hit:
+	 * look at the first byte before comparing whole names. */
+	for (size_t i = 0; len > 0 && i < a->nregs; i++) {
 		const struct kt_reg_desc *d = &a->regs[i];
-		if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
+		if (d->name[0] == name[0] && strncmp(d->name, name, len) == 0 &&
+		    d->name[len] == '\0')
 			return d;
 	}
 	return NULL;

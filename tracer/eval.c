@@ -33,8 +33,13 @@ get_reg(void *c, const char *name, size_t len, struct kt_value *out)
 
 	if (!x->t)
 		return KT_ERR_STATE;
-	if (!(d = kt_arch_reg_by_name(x->s->arch, name, len)))
-		return KT_ERR_NOTFOUND;
+	/* A breakpoint's condition names the same register at every hit. */
+	d = x->s->last_reg;
+	if (!d || strncmp(d->name, name, len) != 0 || d->name[len] != '\0') {
+		if (!(d = kt_arch_reg_by_name(x->s->arch, name, len)))
+			return KT_ERR_NOTFOUND;
+		x->s->last_reg = d;
+	}
 	if ((st = kt_thread_regs(x->s, x->t)) != KT_OK)
 		return st;
 	memset(out, 0, sizeof(*out));
@@ -73,8 +78,13 @@ set_reg(void *c, const char *name, size_t len, uint64_t value)
 
 	if (!x->t)
 		return KT_ERR_STATE;
-	if (!(d = kt_arch_reg_by_name(x->s->arch, name, len)))
-		return KT_ERR_NOTFOUND;
+	/* A breakpoint's condition names the same register at every hit. */
+	d = x->s->last_reg;
+	if (!d || strncmp(d->name, name, len) != 0 || d->name[len] != '\0') {
+		if (!(d = kt_arch_reg_by_name(x->s->arch, name, len)))
+			return KT_ERR_NOTFOUND;
+		x->s->last_reg = d;
+	}
 	if ((st = kt_thread_regs(x->s, x->t)) != KT_OK)
 		return st;
 	if (x->frame > 0)

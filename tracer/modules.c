@@ -308,15 +308,16 @@ func_symbol(Elf *elf, Elf_Data *d, size_t strtab, size_t i, GElf_Sym *sym)
 	return name && *name ? name : NULL;
 }
 
-/* Read STT_FUNC symbols of one ELF image into M; also set its bias. */
+/* M's bias and segments from its program headers (once). */
 static void
-load_elf(struct kt_module *m, Elf *elf)
+read_layout(struct kt_module *m, Elf *elf)
 {
 	GElf_Ehdr eh;
-	size_t phnum, shstr;
+	size_t phnum;
 
-	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
+	if (m->layout_read || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
 		return;
+	m->layout_read = true;
 	/* Bias from the first PT_LOAD (its page-aligned vaddr maps at map_lo0). */
 	if (elf_getphdrnum(elf, &phnum) == 0) {
 		bool first = true;
@@ -334,7 +335,16 @@ load_elf(struct kt_module *m, Elf *elf)
 					(struct kt_load_seg){ph.p_offset, ph.p_vaddr, ph.p_filesz};
 		}
 	}
-	if (elf_getshdrstrndx(elf, &shstr) != 0)
+}
+
+/* Read STT_FUNC symbols of one ELF image into M; also its layout. */
+static void
+load_elf(struct kt_module *m, Elf *elf)
+{
+	size_t shstr;
+
+	read_layout(m, elf);
+	if (!m->layout_read || elf_getshdrstrndx(elf, &shstr) != 0)
 		return;
 	/* Prefer .symtab; fall back to .dynsym. */
 	Elf_Scn *pick = NULL, *scn = NULL;
@@ -507,12 +517,14 @@ kt_module_data_symbol_size(struct kt_session *s, struct kt_module *m, const char
 			*size = m->data_size;
 		return m->data_addr;
 	}
-	kt_module_load(s, m); /* for the bias */
 	int fd = open_module(s, m);
 	if (fd < 0)
 		return 0;
+	elf_version(EV_CURRENT);
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	Elf_Scn *scn = NULL;
+	if (elf)
+		read_layout(m, elf); /* the bias: no need to read every function */
 	while (elf && !found && (scn = elf_nextscn(elf, scn)) != NULL) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh) || sh.sh_entsize == 0 ||

@@ -54,6 +54,7 @@ struct kt_module {
 	struct kt_load_seg loads[KT_MODULE_MAX_LOADS];
 	size_t nloads;
 	bool loaded;      /* symbols read (or tried) */
+	bool layout_read; /* bias and loads[] read from the program headers */
 	bool seen;        /* still mapped at the last refresh */
 	bool exec;        /* ... and executable somewhere */
 	bool fresh;       /* added by the refresh under way */

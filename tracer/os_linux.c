@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include <elf.h>
 
@@ -25,7 +26,11 @@ struct os_linux {
 	struct kt_os base;
 	int sigfd;
 	sigset_t sigset;            /* what sigfd reads: SIGINT, SIGTERM, SIGHUP, SIGCHLD */
+	sigset_t ends;              /* SIGINT, SIGTERM, SIGHUP: see wake_tracer */
+	struct sigaction old_hup;
 	bool drained;               /* see lx_wait */
+	bool held;                  /* an exit event kept while a signal went first */
+	struct kt_os_event held_ev;
 	sigset_t old_mask;          /* as kitrace found them, for children */
 	struct sigaction old_int, old_term;
 	pid_t mem_pid; /* the process mem_fd is open for, or 0 */
@@ -46,29 +51,93 @@ ptrace_status(long rc)
 
 /*
  * Waiting costs system calls on every breakpoint hit, so it is frugal.
- * Every tracee state change raises SIGCHLD, which stays pending (blocked,
- * read through the signalfd's set) until taken.  Once a waitpid(WNOHANG)
- * has found nothing ("drained"), any later event raises a SIGCHLD we have
- * not yet taken, so the next wait can go straight to sigtimedwait(): one
- * call, where poll and read were two or three.  Taking a SIGCHLD, or
- * anyone else reading the signalfd, ends the drained state.
+ *
+ * Without a time limit it is one blocking waitpid.  SIGINT, SIGTERM and
+ * SIGHUP must still end it, and a signal that arrives just before the
+ * waitpid must not be lost: wake_tracer, their handler, keeps the signal
+ * (blocked and raised again, to be taken with its number later) and
+ * starts a child that exits at once.  That exit is an event waitpid
+ * returns whenever it is called, and each exit event makes lx_wait look
+ * for a kept signal.  The handler uses SA_RESTART, so nothing else in
+ * kitrace sees EINTR.
+ *
+ * With a time limit: every tracee state change raises SIGCHLD, blocked
+ * and kept pending until taken.  Once a waitpid(WNOHANG) has found
+ * nothing ("drained"), any later event raises a SIGCHLD not yet taken, so
+ * the wait goes straight to sigtimedwait().  Taking a SIGCHLD, or anyone
+ * else reading the signalfd, ends the drained state.
  */
+static void
+wake_tracer(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int e = errno;
+
+	sigaddset(&uc->uc_sigmask, sig); /* still blocked after we return */
+	raise(sig);                      /* pending again, for take_end */
+	if (_Fork() == 0)
+		_exit(0);
+	errno = e;
+}
+
+/* Take a kept SIGINT/SIGTERM/SIGHUP, if any, and let the next one in. */
+static int
+take_end(struct os_linux *l)
+{
+	static const struct timespec now = {0, 0};
+	siginfo_t si;
+	int sig = sigtimedwait(&l->ends, &si, &now);
+
+	if (sig <= 0)
+		return 0;
+	sigprocmask(SIG_UNBLOCK, &l->ends, NULL);
+	return sig;
+}
+
+static kt_status
+event(struct os_linux *l, pid_t tid, int status, enum kt_wake *wake, struct kt_os_event *ev,
+      int *sig)
+{
+	l->drained = false;
+	ev->tid = tid;
+	ev->status = status;
+	*wake = KT_WAKE_EVENT;
+	if ((WIFEXITED(status) || WIFSIGNALED(status)) && (*sig = take_end(l)) != 0) {
+		/* A signal to the tracer (its wake-up child's exit, or a real
+		 * one's with a signal waiting): the signal goes first. */
+		l->held = true;
+		l->held_ev = *ev;
+		*wake = KT_WAKE_SIGNAL;
+	}
+	return KT_OK;
+}
+
 static kt_status
 lx_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event *ev, int *sig)
 {
 	struct os_linux *l = L(os);
+	int status;
+	pid_t tid;
 
+	if (l->held) {
+		l->held = false;
+		*ev = l->held_ev;
+		*wake = KT_WAKE_EVENT;
+		return KT_OK;
+	}
+	if (timeout_ms < 0) {
+		do
+			tid = waitpid(-1, &status, __WALL);
+		while (tid < 0 && errno == EINTR);
+		if (tid < 0)
+			return errno == ECHILD ? KT_ERR_NOTFOUND : KT_ERR_SYS;
+		return event(l, tid, status, wake, ev, sig);
+	}
 	for (;;) {
 		if (!l->drained || timeout_ms == 0) {
-			int status;
-			pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
-			if (tid > 0) {
-				l->drained = false;
-				ev->tid = tid;
-				ev->status = status;
-				*wake = KT_WAKE_EVENT;
-				return KT_OK;
-			}
+			tid = waitpid(-1, &status, __WALL | WNOHANG);
+			if (tid > 0)
+				return event(l, tid, status, wake, ev, sig);
 			if (tid < 0 && errno == ECHILD)
 				return KT_ERR_NOTFOUND;
 			if (tid < 0 && errno != EINTR)
@@ -85,7 +154,7 @@ lx_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event
 
 		struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
 		siginfo_t si;
-		int signo = sigtimedwait(&l->sigset, &si, timeout_ms < 0 ? NULL : &ts);
+		int signo = sigtimedwait(&l->sigset, &si, &ts);
 		if (signo < 0 && errno == EAGAIN) {
 			*wake = KT_WAKE_TIMEOUT;
 			return KT_OK;
@@ -95,6 +164,7 @@ lx_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event
 		if (signo == SIGCHLD) {
 			l->drained = false;
 		} else if (signo > 0) {
+			sigprocmask(SIG_UNBLOCK, &l->ends, NULL);
 			*wake = KT_WAKE_SIGNAL;
 			*sig = signo;
 			return KT_OK;
@@ -265,6 +335,7 @@ lx_flush_signals(struct kt_os *os)
 	while (read(L(os)->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
 		if (ssi.ssi_signo == SIGTERM || ssi.ssi_signo == SIGHUP)
 			end = (int)ssi.ssi_signo;
+	sigprocmask(SIG_UNBLOCK, &L(os)->ends, NULL);
 	return end;
 }
 
@@ -275,6 +346,7 @@ lx_child_prepare(struct kt_os *os)
 
 	sigaction(SIGINT, &l->old_int, NULL);
 	sigaction(SIGTERM, &l->old_term, NULL);
+	sigaction(SIGHUP, &l->old_hup, NULL);
 	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
 }
 
@@ -315,8 +387,12 @@ lx_wait_input(struct kt_os *os, int fd)
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo ssi;
 			l->drained = false;
-			if (read(l->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
+			if (read(l->sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi) &&
+			    ssi.ssi_signo != SIGCHLD) {
+				sigprocmask(SIG_UNBLOCK, &l->ends, NULL);
 				return (int)ssi.ssi_signo;
+			}
+			continue;
 		}
 		if (p[0].revents)
 			return 0;
@@ -529,17 +605,25 @@ kt_os_linux_new(void)
 
 	if (!l)
 		return NULL;
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigaction(SIGINT, &dfl, &l->old_int);
-	sigaction(SIGTERM, &dfl, &l->old_term);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	sigemptyset(&l->ends);
+	sigaddset(&l->ends, SIGINT);
+	sigaddset(&l->ends, SIGTERM);
+	sigaddset(&l->ends, SIGHUP);
+	set = l->ends;
 	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, &l->old_mask) != 0) {
+	struct sigaction wake;
+	memset(&wake, 0, sizeof(wake));
+	wake.sa_sigaction = wake_tracer;
+	wake.sa_flags = SA_SIGINFO | SA_RESTART;
+	wake.sa_mask = l->ends;
+	sigaction(SIGINT, &wake, &l->old_int);
+	sigaction(SIGTERM, &wake, &l->old_term);
+	sigaction(SIGHUP, &wake, &l->old_hup);
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, &l->old_mask) != 0 ||
+	    sigprocmask(SIG_UNBLOCK, &l->ends, NULL) != 0) {
 		KT_SAVE_ERRNO(free(l));
 		return NULL;
 	}

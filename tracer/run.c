@@ -69,9 +69,10 @@ kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *
 	 * Fairness: waitpid reports the thread first in the kernel's list, and
 	 * a thread that stops again at once would always win.  Take every event
 	 * already waiting and handle them in order, so each stopped thread is
-	 * served in every round.
+	 * served in every round.  (With one thread there is nothing to share,
+	 * and the system call is saved on every hit.)
 	 */
-	for (;;) {
+	while (s->nthreads > 1) {
 		enum kt_wake w;
 		struct kt_os_event more;
 		int sg = 0;
@@ -309,19 +310,21 @@ static bool
 patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_stop *stop)
 {
 	struct kt_patch *p = kt_patch_find(s, addr);
-	bool surface = false;
+	bool surface = false, moved = false;
 	int first = 0;
 
 	s->count.hits++;
 	if (p)
 		p->hits++;
 	if (addr == s->dl_debug_state && s->dl_debug_state) {
+		moved = true;
 		/* A shared library was loaded or unloaded: resolve pending breakpoints. */
 		kt_modules_refresh(s, NULL);
 		kt_jit_discover(s);
 		kt_run_resolve_pending(s, t->tid);
 	}
 	if (kt_jit_is_hook(s, addr)) {
+		moved = true;
 		/* libkitjit created its registry, or published a function whose
 		 * name a breakpoint may want: plant it before the new code first
 		 * runs.  kitjit_debug_hook(reason, registry, generation). */
@@ -329,8 +332,10 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 		kt_jit_hook(s, t->tid, t->regs.w[arg[1]], t->regs.w[arg[2]]);
 		kt_jit_update_filter(s, t->tid);
 	}
-	if (kt_gdbjit_is_hook(s, addr))
+	if (kt_gdbjit_is_hook(s, addr)) {
+		moved = true;
 		kt_gdbjit_hook(s, t->tid); /* an image registered while a breakpoint is pending */
+	}
 	if (s->finish.active && addr == s->finish.ret_addr && t->tid == s->finish.tid &&
 	    kt_regs_sp(s->arch, &t->regs) >= s->finish.sp) {
 		surface = true;
@@ -356,9 +361,10 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 	if (s->collecting)
 		return false;
 	s->count.silent_hits++;
-	/* Resume only this thread, over the patch.  Look the site up again:
+	/* Resume only this thread, over the patch.  Look the site up again if
 	 * resolving pending breakpoints above may have moved the table. */
-	p = kt_patch_find(s, addr);
+	if (moved)
+		p = kt_patch_find(s, addr);
 	if (kt_stepper_step_over(s, t, p) != KT_OK)
 		t->exited = true;
 	return false;

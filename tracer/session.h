@@ -142,6 +142,7 @@ struct kt_session {
 	struct kt_perfmap *perfmap; /* /tmp/perf-PID.map (perfmap.c) */
 	struct kt_gdbjit *gdbjit;  /* GDB JIT interface images (gdbjit.c) */
 	struct kt_value_history *history;
+	const struct kt_reg_desc *last_reg; /* the register an expression last named */
 	int frame;                 /* selected frame of cur */
 	struct kt_hw_regs hw;      /* debug registers every thread should hold */
 	unsigned hw_gen;           /* bumped at each change of hw (hw.c) */

@@ -251,11 +251,11 @@ static kt_status
 displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 {
 	const struct kt_arch *a = s->arch;
-	struct kt_regs regs = t->regs;
 	kt_status st;
 
 	if (p->plan.kind == KT_PLAN_EMULATE) {
 		struct kt_arch_mem mem = {mem_read_cb, mem_write_cb, s};
+		struct kt_regs regs = t->regs;
 		if ((st = a->emulate(&p->plan, p->addr, &regs, &mem)) != KT_OK)
 			return st;
 		t->regs = regs;
@@ -279,10 +279,11 @@ displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 		*ref.holds = p->addr;
 	}
 	t->disp_regs = t->regs;
-	a->ool_enter(&p->plan, p->addr, slot, &regs);
-	t->regs = regs;
-	if ((st = kt_thread_set_regs(s, t)) != KT_OK)
+	a->ool_enter(&p->plan, p->addr, slot, &t->regs);
+	if ((st = kt_thread_set_regs(s, t)) != KT_OK) {
+		t->regs = t->disp_regs;
 		return st;
+	}
 	t->task = KT_TASK_DISPLACED;
 	t->disp_addr = p->addr;
 	t->slot = slot;

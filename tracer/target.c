@@ -143,6 +143,7 @@ kt_target_launch(struct kt_session *s, char *const argv[], char *msg, size_t len
 	}
 	s->pid = pid;
 	s->arch = arch;
+	s->last_reg = NULL;
 	s->attached = false;
 	s->exited = false;
 	struct kt_thread *t = kt_thread_add(s, pid, KT_TS_STOPPED);
@@ -204,6 +205,7 @@ kt_target_attach(struct kt_session *s, pid_t pid, char *msg, size_t len)
 		return KT_ERR_UNSUPPORTED;
 	}
 	s->arch = arch;
+	s->last_reg = NULL;
 	s->pid = pid;
 	s->attached = true;
 	s->exited = false;

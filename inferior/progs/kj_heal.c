@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kj_heal.c - a JIT that publishes one function with libkitjit and calls it
- * every 5 ms for S seconds (argv[1], default 3), then checks every result
+ * every 50 ms for S seconds (argv[1], default 3), then checks every result
  * and its own code: "kj_heal: ok N calls" and exit 0, or a message and
  * exit 3.  With KITJIT_HEAL=1 in the environment the library's healer is
  * on: if a tracer dies with a breakpoint planted in tick_fn, the next call
@@ -48,7 +48,7 @@ main(int argc, char **argv)
 	int (*fn)(int) = (int (*)(int))(void *)page;
 	printf("kj_heal: pid %d\n", (int)getpid());
 	fflush(stdout);
-	struct timespec t0, now, nap = {0, 5000000};
+	struct timespec t0, now, nap = {0, 50000000};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	long calls = 0;
 	do {

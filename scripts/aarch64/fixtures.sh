@@ -14,8 +14,8 @@
 #                       CFI cases are x86-64; the DWARF reader takes the
 #                       machine from the file, not from the host)
 #   sleeper.nm          nm of BUILD/progs/sleeper (00_progs)
-#   gj.o                tests/e2e/src/gj.c, cross-compiled (00_progs: gjit
-#                       runs its code)
+#   gj.o                tests/e2e/src/gj.c, cross-compiled (00_progs and
+#                       50_gdbjit: gjit runs its code)
 #   gone/gone           tests/e2e/src/gone.c, cross-compiled at
 #                       OUTDIR/gone/gone.c, which is then deleted (24_step)
 set -euo pipefail

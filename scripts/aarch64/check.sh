@@ -3,7 +3,8 @@
 # scripts/aarch64/check.sh - kitrace's test suite on a real AArch64 kernel,
 # emulated: install what it needs (scripts/aarch64/deps.sh), cross-build
 # kitrace, libkitjit, kitdemo, the unit tests and the test programs into
-# build-aarch64/, pack them with busybox, bash and their shared libraries
+# build-aarch64/, build what tests would compile in the guest (which has no
+# compiler) with scripts/aarch64/fixtures.sh, pack them with busybox, bash and their shared libraries
 # into an initramfs, boot qemu-system-aarch64 -M virt on Debian's arm64
 # kernel, run tests/run.sh there (the Check unit tests, then tests/e2e),
 # power off, and pass or fail from what the guest printed.  `make
@@ -60,6 +61,8 @@ stamp "cross build into $BUILD"
 mkdir -p "$BUILD"
 make --no-print-directory -j"$(nproc)" CROSS=$TRIPLET- BUILD="$BUILD" all unit progs >"$BUILD/make.log" 2>&1 ||
 	{ tail -n 40 "$BUILD/make.log"; echo "check-aarch64: cross build failed (log: $BUILD/make.log)" >&2; exit 1; }
+stamp "fixtures into $BUILD/fixtures"
+scripts/aarch64/fixtures.sh "$BUILD" "$ROOT/$BUILD/fixtures"
 
 # ---- the initramfs: busybox, bash, shared libraries, the tree at its own path
 # (DWARF names sources by the absolute build directory).
@@ -112,7 +115,7 @@ mkdir -p "$R/usr/lib/$TRIPLET"
 cp -L /usr/lib/$TRIPLET/ld-linux-aarch64.so.1 "$R/lib/ld-linux-aarch64.so.1"
 ln -s /usr/lib/$TRIPLET "$R/lib/$TRIPLET"
 mapfile -t elfs < <(find "$BUILD" -path "$BUILD/rootfs" -prune -o -path "$BUILD/dl" -prune -o \
-	-type f -perm -u+x -print; echo "$DL/bash"; echo "$DL/timeout"
+	-path "$BUILD/fixtures" -prune -o -type f -perm -u+x -print; echo "$DL/bash"; echo "$DL/timeout"
 	[ ! -x "$DL/python/usr/bin/python3.11" ] || echo "$DL/python/usr/bin/python3.11")
 copy_libs "${elfs[@]}"
 # libc's own helpers the programs may dlopen (name service for getpwuid...)
@@ -149,7 +152,7 @@ mkdir -p /tmp && chmod 1777 /tmp # the initramfs is writable; a tmpfs here would
 ln -sf /proc/self/fd /dev/fd
 echo "=== guest: \$(uname -r) \$(uname -m), \$(grep -c ^processor /proc/cpuinfo) cpu(s), \$(dmesg | grep -o 'found [0-9]* breakpoint and [0-9]* watchpoint registers')"
 cd "$ROOT"
-export KT_LOG_TAIL=${KT_LOG_TAIL:-30} KT_EMULATED=1 CK_TIMEOUT_MULTIPLIER=20 TEST_TIMEOUT=300 BUILD=$BUILD T='$FILTER'
+export KT_LOG_TAIL=${KT_LOG_TAIL:-30} KT_FIXTURES=$ROOT/$BUILD/fixtures KT_EMULATED=1 CK_TIMEOUT_MULTIPLIER=20 TEST_TIMEOUT=300 BUILD=$BUILD T='$FILTER'
 [ -n "\$T" ] || unset T
 $RUN
 echo "KT_GUEST_EXIT=\$?"

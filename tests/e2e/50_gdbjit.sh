@@ -9,9 +9,14 @@
 # each registration until it resolves (and the program runs on).
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
-need gcc
-printf 'int gj_0000000(void (*cb)(void))\n{\n\tcb();\n\treturn 1;\n}\n' >"$T/gj.c"
-gcc -c -g -O0 -fno-omit-frame-pointer -o "$T/gj.o" "$T/gj.c" || fail "gcc gj.c"
+# The template: tests/e2e/src/gj.c (its call of cb is line 6), compiled here
+# or, in the guest, which has no compiler, by scripts/aarch64/fixtures.sh.
+if fixture gj.o; then
+	cp "$FIX" "$T/gj.o"
+else
+	need gcc
+	gcc -c -g -O0 -fno-omit-frame-pointer -o "$T/gj.o" "$TESTS/src/gj.c" || fail "gcc gj.c"
+fi
 G=$PROGS/gjit
 
 # Unregistration: breakpoint 1's object goes away before breakpoint 2 hits.
@@ -20,8 +25,8 @@ kt launch --batch -ex 'break gj_0000000' -ex 'break gj_0000001' -ex continue -ex
 expect_status 0
 expect_err_contains "Thread 1 hit Breakpoint 1, "
 expect_err_contains "Breakpoint 1: its JIT code was unregistered; pending again"
-grep -q '^Thread 1 hit Breakpoint 2, .* in gj_0000001+[0-9]* at .*gj.c:3$' "$T/err" ||
-	fail "breakpoint 2 not hit in gj_0000001 at gj.c:3"
+grep -q '^Thread 1 hit Breakpoint 2, .* in gj_0000001+[0-9]* at .*gj.c:6$' "$T/err" ||
+	fail "breakpoint 2 not hit in gj_0000001 at gj.c:6"
 grep -Eq '^1 +breakpoint +keep y +<PENDING> +gj_0000000$' "$T/err" ||
 	fail "breakpoint 1 not pending again after its code was unregistered"
 
@@ -29,7 +34,7 @@ grep -Eq '^1 +breakpoint +keep y +<PENDING> +gj_0000000$' "$T/err" ||
 for mode in cycle bigsize garbage; do
 	kt launch --batch -- "$G" "$T/gj.o" 50 "$mode"
 	expect_status 139
-	grep -q '^#1 .* in gj_0000049+[0-9]* at .*gj.c:3 \[gdb-jit, cfi\]$' "$T/err" ||
+	grep -q '^#1 .* in gj_0000049+[0-9]* at .*gj.c:6 \[gdb-jit, cfi\]$' "$T/err" ||
 		fail "$mode: frame 1 not gj_0000049 from its object"
 	grep -q '^#2 .* in main+[0-9]* (gjit)' "$T/err" || fail "$mode: no main frame"
 done
@@ -42,7 +47,7 @@ spawn hold "$G" "$T/gj.o" 1000 hold
 wait_for_line "$T/hold.out" '^gjit: holding$' 20
 kt attach --batch -ex bt "$PID"
 expect_status 0
-grep -q '^#2 .* in gj_0000999+[0-9]* at .*gj.c:3 \[gdb-jit, cfi\]$' "$T/out" ||
+grep -q '^#2 .* in gj_0000999+[0-9]* at .*gj.c:6 \[gdb-jit, cfi\]$' "$T/out" ||
 	fail "attach: frame 2 not gj_0000999"
 grep -q '^#3 .* in main+[0-9]* (gjit)' "$T/out" || fail "attach: no main below the JIT frame"
 kill -0 "$PID" || fail "the process did not survive the detach"
@@ -53,7 +58,7 @@ reap "$PID"
 KITRACE_STATS=1 kt launch --batch -ex 'break gj_0000999' -ex continue -ex bt -ex kill -- \
 	"$G" "$T/gj.o" 1000 hold
 expect_status 137
-grep -q '^Thread 1 hit Breakpoint 1, .* in gj_0000999+[0-9]* at .*gj.c:3$' "$T/err" ||
+grep -q '^Thread 1 hit Breakpoint 1, .* in gj_0000999+[0-9]* at .*gj.c:6$' "$T/err" ||
 	fail "breakpoint on the 1000th function not hit"
 expect_err_contains "gdb-jit registrations stopped 1000"
 exit 0

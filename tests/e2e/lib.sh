@@ -116,6 +116,17 @@ need() {
 	done
 }
 
+# fixture NAME: in the emulated AArch64 guest, which has no compiler and no
+# binutils, scripts/aarch64/fixtures.sh has built what the tests would build
+# into $KT_FIXTURES; set FIX to $KT_FIXTURES/NAME and return 0.  Without
+# KT_FIXTURES, return 1: the test builds its own.  A fixture that should be
+# there and is not fails the test.
+fixture() {
+	[ -n "${KT_FIXTURES:-}" ] || return 1
+	FIX=$KT_FIXTURES/$1
+	[ -e "$FIX" ] || fail "fixture $FIX missing (scripts/aarch64/fixtures.sh makes it)"
+}
+
 need_arch() {
 	[ "$KT_ARCH" = "$1" ] || skip "$1 only ($2); this machine is $KT_ARCH"
 }

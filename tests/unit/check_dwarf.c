@@ -2,12 +2,16 @@
 /*
  * check_dwarf.c - unit tests of tracer/dwarf: source lines, functions and
  * inlined chains, and CFI steps, on programs compiled with gcc at test time
- * from tests/unit/dwarf/ (DWARF 5 and 4, -O0 and -O2, .eh_frame and
+ * by tests/unit/dwarf/build.sh (DWARF 5 and 4, -O0 and -O2, .eh_frame and
  * .debug_frame, no DWARF, a .gnu_debuglink debug file), then on truncated
- * and bit-flipped copies (no crash, no hang).  Exits 77 (skip) without gcc.
+ * and bit-flipped copies (no crash, no hang).  With KT_FIXTURES set (the
+ * emulated AArch64 guest, which has no compiler), the programs are the ones
+ * build.sh made on the host, in $KT_FIXTURES/dwarf.  Exits 77 (skip) without
+ * either.
  *
  * Expected lines come from "@name" markers in the sources; expected
- * addresses from nm; CFI steps run over fake registers and a fake stack.
+ * addresses from the ELF symbol tables (libelf); CFI steps run over fake
+ * registers and a fake stack.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -72,26 +76,80 @@ marker(const char *src, const char *name)
 	return -1;
 }
 
-/* Link-time address of symbol SYM in build NAME, from nm. */
+/* Build NAME opened with libelf; *FD to close after elf_end. */
+static Elf *
+elf_of(const char *name, int *fd)
+{
+	char path[512];
+	Elf *e;
+
+	path_of(path, sizeof path, name);
+	*fd = open(path, O_RDONLY);
+	ck_assert_msg(*fd >= 0, "cannot open %s", path);
+	elf_version(EV_CURRENT);
+	e = elf_begin(*fd, ELF_C_READ, NULL);
+	ck_assert(e != NULL);
+	return e;
+}
+
+/* Link-time address of the defined symbol SYM in build NAME (as nm shows). */
 static uint64_t
 nm_addr(const char *name, const char *sym)
 {
-	char cmd[1024], line[512];
-	FILE *p;
+	int fd;
+	Elf *e = elf_of(name, &fd);
+	Elf_Scn *scn = NULL;
 	uint64_t addr = 0;
 
-	snprintf(cmd, sizeof cmd, "nm %s/%s", tmp, name);
-	p = popen(cmd, "r");
-	ck_assert(p != NULL);
-	while (fgets(line, sizeof line, p)) {
-		unsigned long long a;
-		char type, s[256];
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		GElf_Sym s;
+		Elf_Data *data;
 
-		if (sscanf(line, "%llx %c %255s", &a, &type, s) == 3 && !strcmp(s, sym))
-			addr = a;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			const char *n;
+
+			if (gelf_getsym(data, (int)i, &s) && s.st_shndx != SHN_UNDEF &&
+			    (n = elf_strptr(e, sh.sh_link, s.st_name)) && !strcmp(n, sym))
+				addr = s.st_value;
+		}
 	}
-	pclose(p);
-	ck_assert_msg(addr != 0, "nm: no %s in %s", sym, name);
+	elf_end(e);
+	close(fd);
+	ck_assert_msg(addr != 0, "no symbol %s in %s", sym, name);
+	return addr;
+}
+
+/* Link-time address of section SEC in build NAME; 0 without one.  *FOUND
+ * (unless NULL): whether NAME has such a section. */
+static uint64_t
+section_addr(const char *name, const char *sec, bool *found)
+{
+	int fd;
+	Elf *e = elf_of(name, &fd);
+	Elf_Scn *scn = NULL;
+	size_t shstr;
+	uint64_t addr = 0;
+
+	if (found)
+		*found = false;
+	ck_assert(elf_getshdrstrndx(e, &shstr) == 0);
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(e, shstr, sh.sh_name)) &&
+		    !strcmp(n, sec)) {
+			addr = sh.sh_addr;
+			if (found)
+				*found = true;
+		}
+	}
+	elf_end(e);
+	close(fd);
 	return addr;
 }
 
@@ -131,10 +189,10 @@ code_at(const char *name, uint64_t addr, uint8_t *buf, size_t len)
 static bool
 has_section(const char *name, const char *sec)
 {
-	char cmd[1024];
+	bool found;
 
-	snprintf(cmd, sizeof cmd, "readelf -S %s/%s | grep -q ' %s '", tmp, name, sec);
-	return system(cmd) == 0;
+	section_addr(name, sec, &found);
+	return found;
 }
 
 static bool
@@ -473,9 +531,7 @@ START_TEST(test_cfi_plt_and_outermost)
 {
 	struct kt_dwarf *d = open_build("b0");
 	struct kt_dwarf_regs in, out;
-	uint64_t start = nm_addr("b0", "_start"), cfa = 0, plt = 0;
-	char cmd[512], line[256];
-	FILE *p;
+	uint64_t start = nm_addr("b0", "_start"), cfa = 0, plt;
 
 	memset(stack, 0, sizeof stack);
 	poke(S, RET);
@@ -488,13 +544,7 @@ START_TEST(test_cfi_plt_and_outermost)
 	ck_assert(!(out.known & (1ull << RIP)));
 
 	/* a PLT entry: CFA by expression, rsp + 8 before its push, + 16 after */
-	snprintf(cmd, sizeof cmd, "readelf -SW %s/b0 | awk '$2 == \".plt\" { print $4 }'",
-		 tmp);
-	p = popen(cmd, "r");
-	ck_assert(p != NULL);
-	if (fgets(line, sizeof line, p))
-		plt = strtoull(line, NULL, 16);
-	pclose(p);
+	plt = section_addr("b0", ".plt", NULL);
 	if (!plt) {
 		fprintf(stderr, "note: no .plt; PLT check skipped\n");
 	} else {
@@ -844,31 +894,38 @@ END_TEST
 
 /* ---- set up ---- */
 
-static bool
+/* The test programs into tmp: copied from $KT_FIXTURES/dwarf when it is
+ * set, built by tests/unit/dwarf/build.sh otherwise.  Returns the exit
+ * status main should return, or -1 to go on. */
+static int
 build_all(void)
 {
-	static const struct {
-		const char *out, *src, *flags;
-	} builds[] = {
-		{"b0", "t_basic.c", "-g -O0 -fno-omit-frame-pointer"},
-		{"b4", "t_basic.c", "-gdwarf-4 -O0 -fno-omit-frame-pointer"},
-		{"df", "t_basic.c", "-g -O0 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables"},
-		{"nodbg", "t_basic.c", "-O0 -fno-omit-frame-pointer"},
-		{"i2", "t_inline.c", "-g -O2"},
-		{"l2", "t_basic.c", "-g -O2 -fomit-frame-pointer"},
-		{"cfi.so", "t_cfi.S", "-nostdlib -shared"},
-	};
+	const char *fix = getenv("KT_FIXTURES");
+	char path[1024];
 
-	for (size_t i = 0; i < sizeof builds / sizeof builds[0]; i++)
-		if (sh("gcc %s -o %s/%s %s/%s", builds[i].flags, tmp, builds[i].out, srcdir,
-		       builds[i].src) != 0)
-			return false;
-	have_a64 = sh("clang --target=aarch64-linux-gnu -nostdlib -shared -fPIC -fuse-ld=lld "
-		      "-O2 -g -fno-omit-frame-pointer -o %s/a64.so %s/t_a64.c 2>/dev/null",
-		      tmp, srcdir) == 0;
-	return sh("cd %s && objcopy --only-keep-debug b0 split.debug && "
-		  "objcopy --strip-debug --add-gnu-debuglink=split.debug b0 split",
-		  tmp) == 0;
+	if (fix && *fix) {
+		snprintf(path, sizeof path, "%s/dwarf/b0", fix);
+		if (access(path, R_OK) != 0) {
+			printf("FAIL: KT_FIXTURES is set, but %s is missing\n", path);
+			return 1;
+		}
+		if (sh("cp %s/dwarf/* %s/", fix, tmp) != 0) {
+			printf("FAIL: cannot copy %s/dwarf to %s\n", fix, tmp);
+			return 1;
+		}
+	} else {
+		if (system("gcc --version >/dev/null 2>&1") != 0) {
+			printf("SKIP: gcc not found: check_dwarf compiles its test programs\n");
+			return 77;
+		}
+		if (sh("sh %s/build.sh %s dwarf", srcdir, tmp) != 0) {
+			printf("FAIL: cannot build the test programs in %s\n", tmp);
+			return 1;
+		}
+	}
+	path_of(path, sizeof path, "a64.so");
+	have_a64 = access(path, R_OK) == 0;
+	return -1;
 }
 
 static Suite *
@@ -915,10 +972,6 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	if (system("gcc --version >/dev/null 2>&1") != 0) {
-		printf("SKIP: gcc not found: check_dwarf compiles its test programs\n");
-		return 77;
-	}
 	snprintf(srcdir, sizeof srcdir, "%.*s/dwarf", slash ? (int)(slash - here) : 1,
 		 slash ? here : ".");
 	if (access(srcdir, R_OK) != 0) {
@@ -930,10 +983,9 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	if (!build_all()) {
-		printf("FAIL: cannot build the test programs in %s\n", tmp);
+	if ((failed = build_all()) >= 0) {
 		sh("rm -rf %s", tmp);
-		return 1;
+		return failed;
 	}
 	sr = srunner_create(dwarf_suite());
 	srunner_set_fork_status(sr, CK_FORK);

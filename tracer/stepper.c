@@ -489,6 +489,19 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 	return false;
 }
 
+bool
+kt_stepper_stale_home_trap(struct kt_session *s, struct kt_thread *t, int sig,
+			   const siginfo_t *si)
+{
+	const struct kt_slots *sl = s->slots;
+	uint64_t fa = (uint64_t)(uintptr_t)si->si_addr;
+	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
+
+	if (sig != SIGTRAP || si->si_code != TRAP_BRKPT || !sl || !sl->base)
+		return false;
+	return fa >= sl->base && fa - sl->base < sl->len && (pc < sl->base || pc - sl->base >= sl->len);
+}
+
 /* Run one system call in thread T (every thread stopped); restores T. */
 static kt_status
 inject_syscall(struct kt_session *s, struct kt_thread *t, long nr, const uint64_t args[6],

@@ -49,6 +49,14 @@ kt_status kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_
  */
 bool kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 			       const siginfo_t *si);
+/*
+ * T took a breakpoint trap (SIG, SI) raised inside the slot area while T
+ * is outside it: the home trap of a far slot (AArch64), still queued when
+ * an all-stop put T back in the program.  The step it ends is over, so the
+ * caller drops the trap.
+ */
+bool kt_stepper_stale_home_trap(struct kt_session *s, struct kt_thread *t, int sig,
+				const siginfo_t *si);
 /* Map the slot page (all threads stopped; at setup). */
 kt_status kt_stepper_setup(struct kt_session *s, struct kt_thread *via);
 /*

@@ -165,6 +165,8 @@ $(BUILD)/progs/lines: inferior/progs/lines/other.c inferior/progs/lines/other.h 
 $(BUILD)/progs/lines: PROG_LIBS := -lnolines -l:libplug.so -Wl,-z,now
 $(BUILD)/progs/libnolines.so: PROG_OPT := -g0
 $(BUILD)/progs/inline_o2: PROG_OPT := -O2
+# The JIT test programs share their machine code emitters.
+$(BUILD)/progs/kj_stress $(BUILD)/progs/kj_heal $(BUILD)/progs/kj_scribble: inferior/progs/jitemit.h
 $(BUILD)/progs/%: inferior/progs/%.S
 	@mkdir -p $(@D)
 	$(CC) -g -o $@ $<

@@ -501,6 +501,11 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 		return false;
 	if (t->task == KT_TASK_DISPLACED && kt_stepper_displaced_stop(s, t, sig, &si))
 		return false; /* held or finished inside the slot */
+	if (kt_stepper_stale_home_trap(s, t, sig, &si)) {
+		if (!s->collecting)
+			kt_run_cont_thread(s, t);
+		return false;
+	}
 
 	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
 	struct kt_trap_in in = {
@@ -695,7 +700,25 @@ take_pending(struct kt_session *s, struct kt_stop *stop)
 	return false;
 }
 
-/* Resume every stopped thread; threads sitting on a patch step over it first. */
+/*
+ * T sits on a patch: has it already executed it, its SIGTRAP still queued
+ * behind the interrupt the kernel reported first?  Where a trap leaves pc
+ * on the patch (AArch64's brk), such a thread looks like one about to run
+ * the patch.  Stepped over, it would take the trap after the step, away
+ * from any patch, and die of it.  Resumed as it is, it takes the trap on
+ * the patch, which is then an ordinary hit.
+ */
+static bool
+trap_queued(struct kt_session *s, struct kt_thread *t)
+{
+	uint64_t mask;
+
+	return s->os->ops->pending(s->os, t->tid, &mask) == KT_OK &&
+	       (mask & (1ull << (SIGTRAP - 1)));
+}
+
+/* Resume every stopped thread; threads sitting on a patch step over it
+ * first, unless they have hit it already (trap_queued). */
 kt_status
 kt_run_resume_all(struct kt_session *s)
 {
@@ -708,7 +731,7 @@ kt_run_resume_all(struct kt_session *s)
 			continue;
 		struct kt_patch *p = kt_patch_find(s, kt_regs_pc(s->arch, &t->regs));
 		if (p && p->planted && t->pending_sig == 0 &&
-		    !kt_stepper_can_displace(s, p))
+		    !kt_stepper_can_displace(s, p) && !trap_queued(s, t))
 			kt_stepper_inline(s, t, p);
 	}
 	for (size_t i = 0; i < s->nthreads; i++) {
@@ -720,7 +743,8 @@ kt_run_resume_all(struct kt_session *s)
 			continue;
 		}
 		struct kt_patch *p = kt_patch_find(s, kt_regs_pc(s->arch, &t->regs));
-		if (p && p->planted && !t->cancelled_hit && t->pending_sig == 0) {
+		if (p && p->planted && !t->cancelled_hit && t->pending_sig == 0 &&
+		    !trap_queued(s, t)) {
 			if (kt_stepper_step_over(s, t, p) != KT_OK)
 				t->exited = true;
 		} else {

@@ -454,6 +454,17 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 	return false;
 }
 
+bool
+kt_stepper_stale_home_trap(struct kt_session *s, struct kt_thread *t, int sig,
+			   const siginfo_t *si)
+{
+	uint64_t fa = (uint64_t)(uintptr_t)si->si_addr;
+
+	if (sig != SIGTRAP || si->si_code != TRAP_BRKPT)
+		return false;
+	return kt_slots_contain(s, fa) && !kt_slots_contain(s, kt_regs_pc(s->arch, &t->regs));
+}
+
 kt_status
 kt_stepper_inject_syscall(struct kt_session *s, struct kt_thread *t, pid_t space, uint64_t at,
 			  long nr, const uint64_t args[6], int64_t *ret)

@@ -40,6 +40,14 @@ kt_status kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_
 bool kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 			       const siginfo_t *si);
 /*
+ * T took a breakpoint trap (SIG, SI) raised inside a slot area while T is
+ * outside every one: the home trap of a far slot (AArch64), still queued
+ * when an all-stop put T back in the program.  The step it ends is over,
+ * so the caller drops the trap.
+ */
+bool kt_stepper_stale_home_trap(struct kt_session *s, struct kt_thread *t, int sig,
+				const siginfo_t *si);
+/*
  * Run one system call NR(ARGS) in T (stopped) and put T back as it was;
  * the result in *RET.  The system call instruction is written at AT in
  * process SPACE (T's), or, if AT is 0, over the instruction at T's pc and

@@ -6,7 +6,8 @@
  * exit 3.  With KITJIT_HEAL=1 in the environment the library's healer is
  * on: if a tracer dies with a breakpoint planted in tick_fn, the next call
  * traps, the healer puts the original instruction back, and the call goes
- * on as if never patched.  Used by tests/e2e/34_jit_heal.sh.
+ * on as if never patched.  The code is x86-64 or AArch64 (jitemit.h).
+ * Used by tests/e2e/34_jit_heal.sh.
  */
 #include <kitjit.h>
 #include <stdint.h>
@@ -17,9 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* push %rbp; mov %rsp,%rbp; mov %edi,%eax; add $7,%eax; pop %rbp; ret */
-static const unsigned char code[] = {0x55, 0x48, 0x89, 0xe5, 0x89, 0xf8,
-				     0x83, 0xc0, 0x07, 0x5d, 0xc3};
+#include "jitemit.h"
 
 int
 main(int argc, char **argv)
@@ -32,16 +31,21 @@ main(int argc, char **argv)
 		perror("mmap");
 		return 2;
 	}
-	memcpy(page, code, sizeof(code));
+	/* tick_fn(x) = x + 7 in a frame-pointer frame (jitemit.h); CODE keeps
+	 * the bytes for the check at the end. */
+	unsigned char code[64];
+	size_t len = jit_func(code, jit_body_add7);
+	memcpy(page, code, len);
+	jit_ready(page, len);
 	if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0) {
 		perror("mprotect");
 		return 2;
 	}
 	struct kitjit_info info = {
 		.struct_size = sizeof(info),
-		.unwind = {.kind = KITJIT_UNWIND_FP, .prologue_len = 4},
+		.unwind = {.kind = KITJIT_UNWIND_FP, .prologue_len = JIT_FP_PROLOGUE},
 	};
-	if (!kitjit_add_ex("tick_fn", page, sizeof(code), &info)) {
+	if (!kitjit_add_ex("tick_fn", page, len, &info)) {
 		perror("kitjit_add_ex");
 		return 2;
 	}
@@ -61,7 +65,7 @@ main(int argc, char **argv)
 		nanosleep(&nap, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while ((double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 < secs);
-	if (memcmp(page, code, sizeof(code)) != 0) {
+	if (memcmp(page, code, len) != 0) {
 		puts("kj_heal: CODE CHANGED");
 		return 3;
 	}

@@ -7,7 +7,8 @@
  *   kj_scribble MODE
  *
  * The program publishes three real functions (outer -> middle -> crasher,
- * frame-pointer frames; crasher loads from address 0x10), calls
+ * frame-pointer frames, x86-64 or AArch64 code (jitemit.h); crasher loads
+ * from address 0x10), calls
  * checkpoint() (a C function: a place for a breakpoint that lets the
  * debugger read the good registry first), applies MODE, calls
  * checkpoint2(), then calls outer(): SIGSEGV at 0x10 three JIT frames deep.
@@ -29,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "jitemit.h"
 #include "kitjit.h"
 
 /* The start of the anchor and of the registry header (kitjit-registry(7)):
@@ -93,21 +95,18 @@ main(int argc, char **argv)
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (code == MAP_FAILED)
 		return 2;
-	memset(code, 0xcc, (size_t)pg);
-	/* crasher at 0: push %rbp; mov %rsp,%rbp; mov 0x10,%rax; pop %rbp; ret */
-	static const unsigned char crasher[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x8b, 0x04, 0x25,
-						 0x10, 0x00, 0x00, 0x00, 0x5d, 0xc3 };
-	memcpy(code, crasher, sizeof crasher);
-	/* middle at 64, outer at 128: push %rbp; mov %rsp,%rbp;
-	 * movabs $callee,%rax; call *%rax; pop %rbp; ret */
+	memset(code, JIT_FILL, (size_t)pg);
+	/* crasher at 0 loads from 0x10; middle at 64 calls crasher, outer at
+	 * 128 calls middle: frame-pointer frames (jitemit.h). */
+	size_t len[3];
+	len[0] = jit_func(code, jit_body_load_0x10);
 	for (int i = 1; i <= 2; i++) {
 		unsigned char *f = code + 64 * i;
-		uint64_t callee = (uint64_t)(uintptr_t)(code + 64 * (i - 1));
-		unsigned char b[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0,
-				      0xff, 0xd0, 0x5d, 0xc3 };
-		memcpy(b + 6, &callee, 8);
-		memcpy(f, b, sizeof b);
+		size_t n = jit_enter(f);
+		n += jit_body_call(f + n, (uint64_t)(uintptr_t)(code + 64 * (i - 1)));
+		len[i] = n + jit_leave(f + n);
 	}
+	jit_ready(code, 64 * 2 + len[2]);
 	if (mprotect(code, (size_t)pg, PROT_READ | PROT_EXEC))
 		return 2;
 
@@ -123,10 +122,10 @@ main(int argc, char **argv)
 	}
 	struct kitjit_info info = {
 		.struct_size = sizeof info,
-		.unwind = { .kind = KITJIT_UNWIND_FP, .prologue_len = 4 },
+		.unwind = { .kind = KITJIT_UNWIND_FP, .prologue_len = JIT_FP_PROLOGUE },
 	};
 	for (int i = 0; i < 3; i++)
-		if (!kitjit_add_ex(names[i], code + 64 * i, i ? 18 : 14, &info)) {
+		if (!kitjit_add_ex(names[i], code + 64 * i, len[i], &info)) {
 			perror("kitjit_add_ex");
 			return 2;
 		}

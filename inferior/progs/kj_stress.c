@@ -10,13 +10,16 @@
  *
  *   kj_stress [ITERS [NTHREADS]]   (default 2000, 4)
  *
- *   kj_stress fork [N]   (default 3) publishes jf_add and jf_mul (real
- *   code, one page), calls each once, then forks N children one after the
- *   other; each child calls both 1000 times, publishes, calls and retracts
- *   a function of its own (jf_child) 1000 times in reused memory, prints
- *   "child I: SUM" and exits I; the parent waits for each, prints
- *   "child I exited S", then calls both 1000 times more and prints
- *   "parent: SUM".  The output is fixed (flushed before each fork).
+ *   kj_stress fork [N [CALLS]]   (default 3, 1000) publishes jf_add and
+ *   jf_mul (real code, one page), calls each once, then forks N children
+ *   one after the other; each child calls both CALLS times, publishes,
+ *   calls and retracts a function of its own (jf_child) CALLS times in
+ *   reused memory, prints "child I: SUM" and exits I; the parent waits for
+ *   each, prints "child I exited S", then calls both CALLS times more and
+ *   prints "parent: SUM".  The output is fixed (flushed before each fork).
+ *
+ *   The code is x86-64 or AArch64 (jitemit.h), with the same return values,
+ *   so the output is the same on both machines.
  */
 #include <sys/wait.h>
 #include <pthread.h>
@@ -27,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "jitemit.h"
 #include "kitjit.h"
 
 static int iters = 2000;
@@ -37,25 +41,15 @@ value_of(int t, int k)
 	return (uint32_t)(t * 1000003u + (uint32_t)k * 7919u) & 0x7fffffffu;
 }
 
-/* Two shapes, both with a 4-byte frame-pointer prologue:
- *   A: push %rbp; mov %rsp,%rbp; mov $imm,%eax;           pop %rbp; ret (11)
- *   B: push %rbp; mov %rsp,%rbp; xor %eax,%eax; add $imm,%eax; pop %rbp; ret (13) */
+/* Two shapes of different encodings and lengths, both in a frame-pointer
+ * frame, returning IMM (jitemit.h, jit_body_const). */
 static size_t
 emit(unsigned char *p, int shape, uint32_t imm)
 {
-	size_t n = 0;
-	p[n++] = 0x55;
-	p[n++] = 0x48, p[n++] = 0x89, p[n++] = 0xe5;
-	if (shape) {
-		p[n++] = 0x31, p[n++] = 0xc0;
-		p[n++] = 0x05;
-	} else {
-		p[n++] = 0xb8;
-	}
-	memcpy(p + n, &imm, 4);
-	n += 4;
-	p[n++] = 0x5d;
-	p[n++] = 0xc3;
+	size_t n = jit_enter(p);
+	n += jit_body_const(p + n, shape, imm);
+	n += jit_leave(p + n);
+	jit_ready(p, n);
 	return n;
 }
 
@@ -78,7 +72,7 @@ worker(void *arg)
 			perror("mprotect");
 			exit(2);
 		}
-		memset(page, 0xcc, 64 * 4);
+		memset(page, JIT_FILL, 64 * 4);
 		unsigned char *fn = page + (k % 4) * 64;
 		size_t len = emit(fn, (k / 4) % 2, value_of(t, k));
 		if (mprotect(page, (size_t)pg, PROT_READ | PROT_EXEC)) {
@@ -87,7 +81,7 @@ worker(void *arg)
 		}
 		struct kitjit_info info = {
 			.struct_size = sizeof info,
-			.unwind = { .kind = KITJIT_UNWIND_FP, .prologue_len = 4 },
+			.unwind = { .kind = KITJIT_UNWIND_FP, .prologue_len = JIT_FP_PROLOGUE },
 		};
 		kitjit_code *c = kitjit_add_ex(name, fn, len, &info);
 		if (!c) {
@@ -108,12 +102,6 @@ worker(void *arg)
 	return (void *)(uintptr_t)sum;
 }
 
-/* jf_add(a, b) = a + b; jf_mul(a, b) = a * b; frame-pointer frames. */
-static const unsigned char jf_add_code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x8d, 0x04, 0x37,
-					     0x5d, 0xc3 };
-static const unsigned char jf_mul_code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x89, 0xf8, 0x48,
-					     0x0f, 0xaf, 0xc6, 0x5d, 0xc3 };
-
 static uint64_t
 call_both(unsigned char *page, int n)
 {
@@ -127,24 +115,26 @@ call_both(unsigned char *page, int n)
 }
 
 static int
-fork_mode(int nchildren)
+fork_mode(int nchildren, int calls)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	unsigned char *page = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
 		return 2;
-	memset(page, 0xcc, (size_t)pg);
-	memcpy(page, jf_add_code, sizeof jf_add_code);
-	memcpy(page + 64, jf_mul_code, sizeof jf_mul_code);
+	memset(page, JIT_FILL, (size_t)pg);
+	/* jf_add(a, b) = a + b at 0, jf_mul(a, b) = a * b at 64 */
+	size_t add_len = jit_func(page, jit_body_add);
+	size_t mul_len = jit_func(page + 64, jit_body_mul);
+	jit_ready(page, 64 + mul_len);
 	if (mprotect(page, (size_t)pg, PROT_READ | PROT_EXEC))
 		return 2;
 	struct kitjit_info info = {
 		.struct_size = sizeof info,
-		.unwind = { .kind = KITJIT_UNWIND_FP, .prologue_len = 4 },
+		.unwind = { .kind = KITJIT_UNWIND_FP, .prologue_len = JIT_FP_PROLOGUE },
 	};
-	if (!kitjit_add_ex("jf_add", page, sizeof jf_add_code, &info) ||
-	    !kitjit_add_ex("jf_mul", page + 64, sizeof jf_mul_code, &info))
+	if (!kitjit_add_ex("jf_add", page, add_len, &info) ||
+	    !kitjit_add_ex("jf_mul", page + 64, mul_len, &info))
 		return 2;
 	printf("parent: first %llu\n", (unsigned long long)call_both(page, 1));
 	for (int c = 1; c <= nchildren; c++) {
@@ -153,12 +143,12 @@ fork_mode(int nchildren)
 		if (pid < 0)
 			return 2;
 		if (pid == 0) {
-			uint64_t s = call_both(page, 1000);
+			uint64_t s = call_both(page, calls);
 			unsigned char *own = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
 						  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (own == MAP_FAILED)
 				_exit(100);
-			for (int k = 0; k < 1000; k++) {
+			for (int k = 0; k < calls; k++) {
 				mprotect(own, (size_t)pg, PROT_READ | PROT_WRITE);
 				size_t len = emit(own + (k % 4) * 64, k % 2, value_of(c, k));
 				mprotect(own, (size_t)pg, PROT_READ | PROT_EXEC);
@@ -178,7 +168,7 @@ fork_mode(int nchildren)
 		else
 			printf("child %d killed by signal %d\n", c, WTERMSIG(st));
 	}
-	printf("parent: %llu\n", (unsigned long long)call_both(page, 1000));
+	printf("parent: %llu\n", (unsigned long long)call_both(page, calls));
 	return 0;
 }
 
@@ -187,7 +177,7 @@ main(int argc, char **argv)
 {
 	int nthreads = 4;
 	if (argc > 1 && !strcmp(argv[1], "fork"))
-		return fork_mode(argc > 2 ? atoi(argv[2]) : 3);
+		return fork_mode(argc > 2 ? atoi(argv[2]) : 3, argc > 3 ? atoi(argv[3]) : 1000);
 	if (argc > 1)
 		iters = atoi(argv[1]);
 	if (argc > 2)

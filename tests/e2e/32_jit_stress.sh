@@ -7,11 +7,12 @@
 # exactly what it sees untraced: kj_stress checks every return value and
 # prints a checksum; stale bytes restored or stepped over in reused memory
 # change it (or crash the program).  Several rounds: the races are timing.
+# The JIT code is x86-64 or AArch64 (inferior/progs/jitemit.h); emulated
+# (make check-aarch64), 400 functions per thread and two rounds.
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
-need_arch x86_64 "kj_stress emits x86-64 machine code"
-ITERS=${KJ_ITERS:-2000}
-ROUNDS=${KJ_ROUNDS:-3}
+ITERS=${KJ_ITERS:-$(emulated 2000 400)}
+ROUNDS=${KJ_ROUNDS:-$(emulated 3 2)}
 
 prog kj_stress "$ITERS"
 expect_status 0
@@ -49,7 +50,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		-ex continue -ex 'delete' -ex 'info breakpoints' -ex continue \
 		-- "$PROGS/kj_stress" "$ITERS"
 	check_run "round $round b"
-	grep -qE '^Thread [0-9]+ hit Breakpoint [12], 0x[0-9a-f]+ in f_[01]_[37]\+4$' "$T/err" ||
+	grep -qE "^Thread [0-9]+ hit Breakpoint [12], 0x[0-9a-f]+ in f_[01]_[37]\\+$JIT_PROLOGUE\$" "$T/err" ||
 		fail "round $round b: no stop in f_0_3 / f_1_7"
 	grep -qE '^#1 +0x[0-9a-f]+ in worker\+[0-9]+ \(kj_stress\)' "$T/err" ||
 		fail "round $round b: bt does not unwind from the JIT frame to worker"

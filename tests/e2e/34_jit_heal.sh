@@ -11,24 +11,47 @@
 # thread the kernel is holding in
 # that stop when its tracer dies resumes past the patch without its
 # SIGTRAP, where no healer can see it (kitjit(3), BUGS).
+# The JIT code is x86-64 or AArch64 (inferior/progs/jitemit.h); the patch
+# is int3 or brk, and the control dies of SIGTRAP on both.
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
-need_arch x86_64 "kj_heal emits x86-64 machine code"
 [ -r /proc/self/mem ] || skip "no /proc/self/mem (the healer writes code through it)"
 
-round() {
-	local heal=$1 ktpid
-	if [ "$heal" = 1 ]; then
-		spawn demo env KITJIT_HEAL=1 "$PROGS/kj_heal" 3
-	else
-		spawn demo env -u KITJIT_HEAL "$PROGS/kj_heal" 3
-	fi
-	local pid=$PID
-	wait_for_line "$T/demo.out" '^kj_heal: pid' 10
+# attach PID: start kitrace on it with the breakpoint in tick_fn (pid in
+# $ktpid).  Returns 1 if kitrace did not see tick_fn at the attach.
+attach() {
+	local pid=$1
 	"$KITRACE" attach --batch -ex "break tick_fn if $ARG0 < 0" -ex continue "$pid" \
 		>"$T/kt.out" 2>"$T/kt.err" &
 	ktpid=$!
-	wait_for_line "$T/kt.out" '^Breakpoint 1 at 0x[0-9a-f]+: tick_fn\+' 10
+	local d=$((SECONDS + 10))
+	until grep -qE '^Breakpoint 1 (at 0x[0-9a-f]+: tick_fn\+|\(tick_fn\) pending)' "$T/kt.out"; do
+		[ "$SECONDS" -lt "$d" ] || break
+		sleep 0.05
+	done
+	! grep -q '^Breakpoint 1 (tick_fn) pending' "$T/kt.out"
+}
+
+round() {
+	local heal=$1 pid try
+	for try in 1 2 3; do
+		if [ "$heal" = 1 ]; then
+			spawn demo env KITJIT_HEAL=1 "$PROGS/kj_heal" 3
+		else
+			spawn demo env -u KITJIT_HEAL "$PROGS/kj_heal" 3
+		fi
+		pid=$PID
+		wait_for_line "$T/demo.out" '^kj_heal: pid' 10
+		attach "$pid" && break
+		# Seen only in the emulated AArch64 guest under load: the attach
+		# misses the registry (doc/aarch64.md).  Not what this test is
+		# about; said loudly, and tried again with a new process.
+		echo "NOTE: attempt $try: the attach did not see tick_fn (pending); trying again"
+		kill -KILL "$ktpid" "$pid" 2>/dev/null
+		wait "$ktpid" 2>/dev/null
+		reap "$pid"
+	done
+	wait_for_line "$T/kt.out" '^Breakpoint 1 at 0x[0-9a-f]+: tick_fn\+' 1
 	sleep 1
 	grep -q 'TracerPid:[[:space:]]*'"$ktpid" "/proc/$pid/status" || fail "kitrace is not tracing"
 	# Kill just after seeing the thread asleep (S), not in a ptrace stop

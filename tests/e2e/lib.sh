@@ -16,6 +16,10 @@
 #   $ARG0                   the first argument register's name for conditions
 #                           in kitrace command lines not run through kt
 #                           ($rdi on x86-64, $x0 on aarch64)
+#   $JIT_PROLOGUE           the length of the frame set-up in the JIT code of
+#                           kj_stress, kj_heal and kj_scribble
+#                           (inferior/progs/jitemit.h): `break NAME` on one of
+#                           their functions stops at NAME+$JIT_PROLOGUE
 #   emulated N M            M under an emulated machine (KT_EMULATED=1, set by
 #                           make check-aarch64), else N: iteration counts
 #   run CMD [ARG...]        run CMD (timeout $RUN_TIMEOUT, default 60 s), stdout to
@@ -55,7 +59,7 @@ PROGS=${PROGS:-$BUILD/progs}
 TESTS=${TESTS:-tests/e2e}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 KT_ARCH=${KT_ARCH:-$(uname -m)}
-if [ "$KT_ARCH" = aarch64 ]; then ARG0='$x0'; else ARG0='$rdi'; fi
+if [ "$KT_ARCH" = aarch64 ]; then ARG0='$x0' JIT_PROLOGUE=8; else ARG0='$rdi' JIT_PROLOGUE=4; fi
 # absolute, so a test may cd
 case $KITRACE in /*) ;; *) KITRACE=$PWD/$KITRACE ;; esac
 case $PROGS in /*) ;; *) PROGS=$PWD/$PROGS ;; esac

@@ -40,7 +40,7 @@ kt_status kt_run_until(struct kt_session *s, struct kt_thread *t, const uint64_t
  */
 bool kt_run_step_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr,
 		     struct kt_stop *stop);
-/* Stop every running thread (all-stop); used before reporting. */
+/* all_stop.c.  Stop every running thread (all-stop); used before reporting. */
 kt_status kt_run_stop_all(struct kt_session *s);
 /* Detach: lift every patch, detach every thread (leaves it running). */
 kt_status kt_run_detach(struct kt_session *s);
@@ -66,6 +66,9 @@ void kt_run_cont_thread(struct kt_session *s, struct kt_thread *t);
  * (reported on s->err), as GDB stops then. */
 bool kt_run_condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp);
 struct kt_thread *kt_run_any_stopped(struct kt_session *s);
+/* The process is gone (its leader exited or was killed): forget its
+ * threads and patches. */
+void kt_run_process_gone(struct kt_session *s);
 
 /* Take over the process after launch or attach: modules, hooks, pending breakpoints. */
 kt_status kt_run_setup(struct kt_session *s);

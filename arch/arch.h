@@ -265,6 +265,15 @@ struct kt_arch {
 	 * Returns false (REGS untouched) if it was not in one.  May be NULL.
 	 */
 	bool (*undo_syscall_restart)(struct kt_regs *regs);
+	/*
+	 * After the hardware single-stepped the instruction INSN (len bytes,
+	 * REGS the state after it): undo what the step itself left in the
+	 * program's memory (x86-64: a stepped pushf pushed the trap flag,
+	 * which a later popf would turn on for good; GDB clears it too).
+	 * May be NULL.
+	 */
+	void (*after_single_step)(const uint8_t *insn, size_t len, const struct kt_regs *regs,
+				  const struct kt_arch_mem *mem);
 
 	/* --- displaced stepping (may be NULL: everything steps in line) --- */
 

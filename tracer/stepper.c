@@ -186,30 +186,17 @@ kt_stepper_step_plain(struct kt_session *s, struct kt_thread *t, int *sig, sigin
 	return single_step(s, t, NULL, sig, si, gone);
 }
 
-/*
- * A single-stepped "pushf" pushed the trap flag the step set; clear it in
- * the pushed word, or the program's later popf turns single-stepping on
- * for good (GDB does the same).
- */
+/* What the single step over P's instruction left in memory, undone (arch). */
 static void
-fix_pushed_tf(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
+after_single_step(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 {
 	uint8_t insn[KT_INSN_MAX];
-	uint64_t word;
-	size_t i = 0;
+	struct kt_arch_mem mem = {mem_read_cb, mem_write_cb, s};
 
-	if (s->arch->id != KT_ARCH_X86_64 || !p || kt_thread_regs(s, t) != KT_OK ||
+	if (!s->arch->after_single_step || !p || kt_thread_regs(s, t) != KT_OK ||
 	    kt_mem_read(s, p->addr, insn, sizeof(insn), NULL) != KT_OK)
 		return;
-	while (i < 4 && (insn[i] == 0x66 || (insn[i] & 0xf0) == 0x40))
-		i++; /* operand-size and REX prefixes */
-	if (insn[i] != 0x9c)
-		return;
-	uint64_t sp = kt_regs_sp(s->arch, &t->regs);
-	if (kt_mem_read(s, sp, &word, sizeof(word), NULL) == KT_OK && (word & 0x100)) {
-		word &= ~(uint64_t)0x100;
-		kt_mem_write(s, sp, &word, sizeof(word));
-	}
+	s->arch->after_single_step(insn, sizeof(insn), &t->regs, &mem);
 }
 
 kt_status
@@ -222,7 +209,7 @@ kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 
 	if (st != KT_OK || gone)
 		return st;
-	fix_pushed_tf(s, t, p);
+	after_single_step(s, t, p);
 	/* Landed on another breakpoint: resume into it, so it is hit (and
 	 * its condition evaluated) instead of stepped over unseen. */
 	if (!sig && kt_thread_regs(s, t) == KT_OK &&

@@ -364,6 +364,23 @@ x86_set_syscall(struct kt_regs *r, long nr, const uint64_t a[6])
 	r->w[W(r9)] = a[5];
 }
 
+static void
+x86_after_single_step(const uint8_t *insn, size_t len, const struct kt_regs *regs,
+		      const struct kt_arch_mem *mem)
+{
+	uint64_t sp = regs->w[W(rsp)], word;
+	size_t i = 0;
+
+	while (i < 4 && i < len && (insn[i] == 0x66 || (insn[i] & 0xf0) == 0x40))
+		i++; /* operand-size and REX prefixes */
+	if (i >= len || insn[i] != 0x9c) /* pushf */
+		return;
+	if (mem->read(mem->ctx, sp, &word, sizeof(word)) == KT_OK && (word & 0x100)) {
+		word &= ~(uint64_t)0x100; /* TF */
+		mem->write(mem->ctx, sp, &word, sizeof(word));
+	}
+}
+
 static int64_t
 x86_syscall_result(const struct kt_regs *r)
 {
@@ -420,6 +437,7 @@ const struct kt_arch kt_arch_x86_64 = {
 	.set_syscall = x86_set_syscall,
 	.syscall_result = x86_syscall_result,
 	.undo_syscall_restart = x86_undo_syscall_restart,
+	.after_single_step = x86_after_single_step,
 	.plan = x86_64_plan,
 	.emulate = x86_64_emulate,
 	.slot_size = X86_64_SLOT_SIZE,

@@ -450,7 +450,12 @@ stk_read(void *ctx, uint64_t addr, void *buf, size_t len)
 static kt_status
 stk_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
-	return KT_ERR_MEM;
+	struct stack *s = ctx;
+
+	if (addr < STK || len > STK_SIZE || addr - STK > STK_SIZE - len)
+		return KT_ERR_MEM;
+	memcpy(s->b + (addr - STK), buf, len);
+	return KT_OK;
 }
 
 static void
@@ -624,6 +629,33 @@ sreg(const struct kt_regs *r, const char *name)
 	return kt_reg_get(r, d);
 }
 
+/* A stepped pushf pushed TF: after_single_step clears it, and only then. */
+START_TEST(test_after_single_step)
+{
+	static const uint8_t pushf[] = {0x9c, 0x90}, pushfq_66[] = {0x66, 0x9c},
+			     push_rax[] = {0x50, 0x90};
+	struct kt_regs r;
+	uint64_t w;
+
+	memset(&stk, 0, sizeof(stk));
+	memset(&r, 0, sizeof(r));
+	r.w[R(rsp)] = STK + 0x100;
+	put(&stk, STK + 0x100, 0x346); /* IF, ZF, PF, TF (0x100) */
+	x86->after_single_step(pushf, sizeof(pushf), &r, &mem);
+	memcpy(&w, stk.b + 0x100, 8);
+	ck_assert_uint_eq(w, 0x246);
+	put(&stk, STK + 0x100, 0x346);
+	x86->after_single_step(pushfq_66, sizeof(pushfq_66), &r, &mem);
+	memcpy(&w, stk.b + 0x100, 8);
+	ck_assert_uint_eq(w, 0x246);
+	/* Not a pushf: the word on the stack is the program's, left alone. */
+	put(&stk, STK + 0x100, 0x346);
+	x86->after_single_step(push_rax, sizeof(push_rax), &r, &mem);
+	memcpy(&w, stk.b + 0x100, 8);
+	ck_assert_uint_eq(w, 0x346);
+}
+END_TEST
+
 START_TEST(test_sigframe)
 {
 	/* struct sigcontext's order of the general registers. */
@@ -691,6 +723,7 @@ arch_suite(void)
 	tcase_add_test(tc, test_fp_prologue_epilogue);
 	tcase_add_test(tc, test_fp_corrupt);
 	tcase_add_test(tc, test_sigframe);
+	tcase_add_test(tc, test_after_single_step);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -593,11 +593,15 @@ symbolize_sources(struct kt_session *s, uint64_t addr, struct kt_symbol_info *ou
 	if (kt_gdbjit_symbolize(s, addr, out))
 		return;
 	struct kt_module *m = kt_module_for_addr(s, addr);
-	if (!m) {
-		/* Maybe it was mapped since the last refresh. */
+	/* Maybe it was mapped since the last refresh: look once per stop
+	 * (a backtrace through JIT code misses at every frame). */
+	unsigned long stop = s->os ? s->os->resumes + 1 : 0;
+	if (!m && s->pid && (!stop || !s->mods || s->mods->missed_at != stop)) {
 		size_t added = 0;
-		if (s->pid && kt_modules_refresh(s, &added) == KT_OK && added)
+		if (kt_modules_refresh(s, &added) == KT_OK && added)
 			m = kt_module_for_addr(s, addr);
+		if (s->mods)
+			s->mods->missed_at = stop;
 	}
 	if (!m)
 		return;

@@ -73,6 +73,7 @@ struct kt_module {
 struct kt_modules {
 	struct kt_module **v; /* sorted by lo */
 	size_t n, cap;
+	unsigned long missed_at; /* os->resumes + 1 at the last refresh for a miss */
 };
 
 /* Where an address is, as the symbol sources know it. */

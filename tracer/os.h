@@ -95,16 +95,19 @@ struct kt_os_ops {
 
 struct kt_os {
 	const struct kt_os_ops *ops;
+	/* Times any tracee was resumed (cont, step, listen): what is cached
+	 * about its memory map is stale once this moves. */
+	unsigned long resumes;
 };
 
 /*
- * The Linux implementation.  kt_os_linux_new() blocks SIGINT, SIGTERM,
- * SIGHUP and SIGCHLD in the calling thread and reads them through a
- * signalfd, so wait() can be woken by them without races.  SIGINT and
- * SIGTERM are set to their default action first (a shell starts background
- * jobs with SIGINT ignored, and an ignored signal never reaches a
- * signalfd); SIGHUP stays ignored under nohup.  Returns NULL
- * with errno set on failure.
+ * The Linux implementation.  kt_os_linux_new() blocks SIGCHLD in the
+ * calling thread and catches SIGINT, SIGTERM and SIGHUP with a handler
+ * that keeps each for wait() and wait_input() (os_linux.c says how), so
+ * they wake kitrace without races.  SIGINT and SIGTERM are caught even if
+ * they were ignored (a shell starts background jobs with SIGINT ignored);
+ * SIGHUP stays ignored under nohup.  Returns NULL with errno set on
+ * failure.
  */
 struct kt_os *kt_os_linux_new(void);
 void kt_os_linux_free(struct kt_os *os);

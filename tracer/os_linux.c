@@ -187,18 +187,21 @@ lx_interrupt(struct kt_os *os, pid_t tid)
 static kt_status
 lx_cont(struct kt_os *os, pid_t tid, int sig)
 {
+	os->resumes++;
 	return ptrace_status(ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig));
 }
 
 static kt_status
 lx_step(struct kt_os *os, pid_t tid, int sig)
 {
+	os->resumes++;
 	return ptrace_status(ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)sig));
 }
 
 static kt_status
 lx_listen(struct kt_os *os, pid_t tid)
 {
+	os->resumes++;
 	return ptrace_status(ptrace(PTRACE_LISTEN, tid, 0, 0));
 }
 
@@ -619,6 +622,8 @@ kt_os_linux_new(void)
 	sigaction(SIGINT, &wake, &l->old_int);
 	sigaction(SIGTERM, &wake, &l->old_term);
 	sigaction(SIGHUP, &wake, &l->old_hup);
+	if (l->old_hup.sa_handler == SIG_IGN)
+		sigaction(SIGHUP, &l->old_hup, NULL); /* nohup: it stays ignored */
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);

@@ -143,6 +143,20 @@ kt_dw_lists_ok(const unsigned char *p, size_t size)
 	return true;
 }
 
+bool
+kt_dw_lists_name(const char *name)
+{
+	/* Also ".debug_rnglists.dwo": libdwarf loads that as the same section
+	 * (fuzz_elfmem found its double free through one). */
+	static const char *const lists[] = {".debug_rnglists", ".debug_loclists",
+					    ".zdebug_rnglists", ".zdebug_loclists"};
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (!strncmp(name, lists[i], strlen(lists[i])))
+			return true;
+	return false;
+}
+
 static void
 scan_elf(int fd, struct elf_facts *f)
 {
@@ -176,8 +190,7 @@ scan_elf(int fd, struct elf_facts *f)
 			f->has_info = true;
 		if (sh.sh_type == SHT_NOBITS)
 			continue;
-		if (!strcmp(name, ".debug_rnglists") || !strcmp(name, ".debug_loclists") ||
-		    !strcmp(name, ".zdebug_rnglists") || !strcmp(name, ".zdebug_loclists")) {
+		if (kt_dw_lists_name(name)) {
 			if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0) {
 				f->lists_bad = true;
 				continue;

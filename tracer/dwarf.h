@@ -296,6 +296,9 @@ void kt_dw_memobj_free(struct kt_dw_memobj *o);
 void kt_dw_file_setup(struct kt_dw_file *f);
 /* Are these .debug_rnglists/.debug_loclists headers safe for libdwarf? */
 bool kt_dw_lists_ok(const unsigned char *p, size_t size);
+/* Is NAME a section libdwarf reads as .debug_rnglists or .debug_loclists
+   (also .zdebug_ and .dwo forms)? */
+bool kt_dw_lists_name(const char *name);
 /* Are these .debug_line headers safe for libdwarf (dwarf_linecheck.c)?
    The sizes of .debug_line_str and .debug_str bound string offsets
    (UINT64_MAX: unknown). */

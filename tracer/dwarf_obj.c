@@ -336,10 +336,11 @@ kt_dw_load_mem(struct kt_dwarf *d)
 	if (((p = section(o, ".debug_line_str", &size)) && size && p[size - 1]) ||
 	    ((p = section(o, ".debug_str", &size)) && size && p[size - 1]))
 		f->lines_bad = true;
-	if ((p = section(o, ".debug_rnglists", &size)) && !kt_dw_lists_ok(p, size))
-		f->lists_bad = true;
-	if ((p = section(o, ".debug_loclists", &size)) && !kt_dw_lists_ok(p, size))
-		f->lists_bad = true;
+	for (unsigned i = 1; i < o->nsec; i++)
+		if (o->sh[i].sh_type != SHT_NOBITS && kt_dw_lists_name(o->names[i]) &&
+		    (o->names[i][1] == 'z' ||
+		     !kt_dw_lists_ok(o->img + o->sh[i].sh_offset, o->sh[i].sh_size)))
+			f->lists_bad = true; /* (.zdebug: compressed, not checked) */
 	f->iface.object = o;
 	f->iface.methods = &mo_methods;
 	f->obj = o;

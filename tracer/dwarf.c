@@ -157,6 +157,13 @@ kt_dw_lists_name(const char *name)
 	return false;
 }
 
+bool
+kt_dw_line_name(const char *name)
+{
+	return !strcmp(name, ".debug_line") || !strcmp(name, ".debug_line.dwo") ||
+	       !strcmp(name, ".zdebug_line") || !strcmp(name, ".zdebug_line.dwo");
+}
+
 static void
 scan_elf(int fd, struct elf_facts *f)
 {
@@ -205,7 +212,7 @@ scan_elf(int fd, struct elf_facts *f)
 				f->lists_bad = true;
 			continue;
 		}
-		if (!strcmp(name, ".debug_line") || !strcmp(name, ".zdebug_line")) {
+		if (kt_dw_line_name(name)) {
 			if (name[1] == 'z' ||
 			    ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)) {
 				f->lines_bad = true;

@@ -299,6 +299,8 @@ bool kt_dw_lists_ok(const unsigned char *p, size_t size);
 /* Is NAME a section libdwarf reads as .debug_rnglists or .debug_loclists
    (also .zdebug_ and .dwo forms)? */
 bool kt_dw_lists_name(const char *name);
+/* Is NAME a section libdwarf reads as .debug_line (.zdebug_, .dwo forms)? */
+bool kt_dw_line_name(const char *name);
 /* Are these .debug_line headers safe for libdwarf (dwarf_linecheck.c)?
    The sizes of .debug_line_str and .debug_str bound string offsets
    (UINT64_MAX: unknown). */

@@ -330,8 +330,11 @@ kt_dw_load_mem(struct kt_dwarf *d)
 	size_t lstr = 0, str = 0;
 	section(o, ".debug_line_str", &lstr);
 	section(o, ".debug_str", &str);
-	if ((p = section(o, ".debug_line", &size)) && !kt_dw_lines_ok(p, size, lstr, str))
-		f->lines_bad = true;
+	for (unsigned i = 1; i < o->nsec; i++)
+		if (o->sh[i].sh_type != SHT_NOBITS && kt_dw_line_name(o->names[i]) &&
+		    (o->names[i][1] == 'z' || !kt_dw_lines_ok(o->img + o->sh[i].sh_offset,
+							       o->sh[i].sh_size, lstr, str)))
+			f->lines_bad = true;
 	/* line-table paths are read from these without a bound */
 	if (((p = section(o, ".debug_line_str", &size)) && size && p[size - 1]) ||
 	    ((p = section(o, ".debug_str", &size)) && size && p[size - 1]))

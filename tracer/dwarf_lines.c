@@ -64,6 +64,7 @@ struct cu_ctx {
 	uint64_t line_unit;       /* the CU's line table offset (own_files) */
 	bool have_unit;
 	size_t *budget;           /* DIEs visited in this file: also a DIE id */
+	Dwarf_Off last_off;       /* the DIE walk() visited last, in this CU */
 };
 
 /* File FNO of the CU's DWARF 5 line table, read by kt_dw_v5_file. */
@@ -470,10 +471,16 @@ walk(struct cu_ctx *c, Dwarf_Die die, int depth, int inl_depth)
 		bool descend = false;
 		int child_inl = inl_depth;
 
-		if ((*c->budget)++ >= MAX_DIES) {
+		/* A tree walked in order meets its DIEs at rising offsets: one
+		 * that does not is a loop a corrupt DW_AT_sibling made. */
+		Dwarf_Off off = 0;
+		if ((*c->budget)++ >= MAX_DIES || dwarf_dieoffset(die, &off, &err) != DW_DLV_OK ||
+		    off <= c->last_off) {
+			kt_dw_err(c->dbg, &err);
 			dwarf_dealloc(c->dbg, die, DW_DLA_DIE);
 			return;
 		}
+		c->last_off = off;
 		if (dwarf_tag(die, &tag, &err) != DW_DLV_OK) {
 			kt_dw_err(c->dbg, &err);
 		} else {
@@ -604,6 +611,9 @@ index_cu(struct cu_ctx *c, Dwarf_Die cu, int ver)
 	c->ncfiles = 0;
 	c->own_files = false;
 	c->have_unit = false;
+	c->last_off = 0;
+	if (dwarf_dieoffset(cu, &c->last_off, &err) != DW_DLV_OK)
+		kt_dw_err(c->dbg, &err);
 	if (!c->no_lines)
 		index_lines(c, &c->d->seqno);
 	if (dwarf_child(cu, &child, &err) == DW_DLV_OK)

@@ -163,14 +163,10 @@ kt_run_resume_all(struct kt_session *s)
 static void
 take_queued_traps(struct kt_session *s)
 {
-	const uint64_t trap = 1ull << (SIGTRAP - 1);
-
 	for (size_t i = 0; i < s->nthreads && !s->exited; i++) {
 		struct kt_thread *t = s->threads[i];
-		uint64_t mask;
 		for (int round = 0; round < 4; round++) {
-			if (t->exited || t->state != KT_TS_STOPPED ||
-			    s->os->ops->pending(s->os, t->tid, &mask) != KT_OK || !(mask & trap))
+			if (t->exited || t->state != KT_TS_STOPPED || !trap_queued(s, t))
 				break;
 			int held = t->pending_sig;
 			t->pending_sig = 0;

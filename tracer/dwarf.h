@@ -163,54 +163,57 @@ kt_status kt_dwarf_cfi_step(struct kt_dwarf *d, uint64_t bias, uint64_t pc, bool
 /* Shared by tracer/dwarf*.c only. */
 #include <libdwarf.h>
 
-/* LEB128 at *P (below END): the value in *V, *P past it; false when it is
- * cut short or longer than 10 bytes. */
+/* LEB128 at *P (below END): its low 64 bits in *V, *P past it, *LAST its
+ * final byte and *SHIFT the bits it held; false when it is cut short or
+ * longer than 10 bytes. */
 static inline bool
-kt_dw_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
+kt_dw_leb(const uint8_t **p, const uint8_t *end, uint64_t *v, uint8_t *last,
+	  unsigned *shift)
 {
 	uint64_t r = 0;
-	unsigned shift = 0;
+	unsigned sh = 0;
 
 	while (*p < end) {
 		uint8_t b = *(*p)++;
 
-		if (shift < 64)
-			r |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
+		if (sh < 64)
+			r |= (uint64_t)(b & 0x7f) << sh;
+		sh += 7;
 		if (!(b & 0x80)) {
 			*v = r;
+			*last = b;
+			*shift = sh;
 			return true;
 		}
-		if (shift > 70)
+		if (sh > 70)
 			return false;
 	}
 	return false;
+}
+
+static inline bool
+kt_dw_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint8_t last;
+	unsigned shift;
+
+	return kt_dw_leb(p, end, v, &last, &shift);
 }
 
 static inline bool
 kt_dw_sleb(const uint8_t **p, const uint8_t *end, int64_t *v)
 {
-	uint64_t r = 0;
-	unsigned shift = 0;
+	uint64_t r;
+	uint8_t last;
+	unsigned shift;
 
-	while (*p < end) {
-		uint8_t b = *(*p)++;
-
-		if (shift < 64)
-			r |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80)) {
-			if (shift < 64 && (b & 0x40))
-				r |= ~0ull << shift;
-			*v = (int64_t)r;
-			return true;
-		}
-		if (shift > 70)
-			return false;
-	}
-	return false;
+	if (!kt_dw_leb(p, end, &r, &last, &shift))
+		return false;
+	if (shift < 64 && (last & 0x40))
+		r |= ~0ull << shift; /* sign-extend */
+	*v = (int64_t)r;
+	return true;
 }
-
 
 struct kt_dw_row {
 	uint64_t addr;

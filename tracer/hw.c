@@ -71,6 +71,19 @@ kt_hw_update(struct kt_session *s, const char **why)
 		pts[n] = (struct kt_hw_point){kind, bp->hw_addr, bp->hw_len};
 		owner[n++] = bp;
 	}
+	if (n > 0 && !s->hw_fires) {
+		bool fires = true;
+		if (s->os->ops->hw_probe &&
+		    s->os->ops->hw_probe(s->os, s->arch, &fires) == KT_OK && !fires)
+			s->hw_fires = -1;
+		else
+			s->hw_fires = 1; /* fired, or could not tell: trust the hardware */
+	}
+	if (n > 0 && s->hw_fires < 0) {
+		*why = "debug registers do not fire on this machine (a hypervisor that does "
+		       "not pass debug traps through to the guest)";
+		return KT_ERR_UNSUPPORTED;
+	}
 	struct kt_hw_regs r;
 	memset(&r, 0, sizeof(r));
 	if (s->hw.n[0] + s->hw.n[1] == 0) {

@@ -85,12 +85,17 @@ struct kt_os_ops {
 	 * offers (KT_ERR_UNSUPPORTED where there are none); hw_get reads them
 	 * back, hw_set writes every slot below n[] (a disabled slot is free);
 	 * hw_status gives the x86-64 DR6 of the last debug trap (0 on hosts
-	 * without one).  Any of them may be NULL in a fake.
+	 * without one).  hw_probe tells whether armed registers fire at all
+	 * on this machine (*FIRES), which some hypervisors never do: it arms
+	 * ARCH's execution breakpoint in a short-lived child of the tracer,
+	 * killed and reaped before it returns.  Any of them may be NULL in a
+	 * fake (no hw_probe: the registers are taken to work).
 	 */
 	kt_status (*hw_slots)(struct kt_os *os, pid_t tid, unsigned n[2]);
 	kt_status (*hw_get)(struct kt_os *os, pid_t tid, struct kt_hw_regs *r);
 	kt_status (*hw_set)(struct kt_os *os, pid_t tid, const struct kt_hw_regs *r);
 	kt_status (*hw_status)(struct kt_os *os, pid_t tid, uint64_t *status);
+	kt_status (*hw_probe)(struct kt_os *os, const struct kt_arch *arch, bool *fires);
 };
 
 struct kt_os {

@@ -570,8 +570,61 @@ lx_hw_status(struct kt_os *os, pid_t tid, uint64_t *status)
 }
 #endif
 
+#if defined(__x86_64__) || defined(__aarch64__)
+/*
+ * Whether armed debug registers fire at all: some hypervisors accept them
+ * and never deliver the trap.  A throw-away child (a fork of kitrace) stops
+ * itself, gets an execution breakpoint on probe_target, then calls it.
+ */
+static __attribute__((noinline)) void
+probe_target(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+static kt_status
+lx_hw_probe(struct kt_os *os, const struct kt_arch *arch, bool *fires)
+{
+	struct kt_hw_point pt = {KT_HW_EXEC, (uint64_t)(uintptr_t)probe_target, 1};
+	struct kt_hw_regs r;
+	kt_status st = KT_ERR_STATE;
+	bool reaped = false;
+	int status, slot;
+
+	*fires = false;
+	pid_t pid = fork();
+	if (pid < 0)
+		return KT_ERR_SYS;
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 && raise(SIGSTOP) == 0)
+			probe_target();
+		_exit(0);
+	}
+	memset(&r, 0, sizeof(r));
+	if (waitpid(pid, &status, __WALL) == pid && WIFSTOPPED(status) &&
+	    (st = lx_hw_slots(os, pid, r.n)) == KT_OK &&
+	    (st = arch->hw_encode(&pt, 1, &r, &slot)) == KT_OK &&
+	    (st = lx_hw_set(os, pid, &r)) == KT_OK &&
+	    (st = ptrace_status(ptrace(PTRACE_CONT, pid, NULL, NULL))) == KT_OK) {
+		if (waitpid(pid, &status, __WALL) != pid)
+			st = kt_status_from_errno(errno);
+		else if (WIFSTOPPED(status))
+			*fires = WSTOPSIG(status) == SIGTRAP;
+		else
+			reaped = true; /* it ran past the breakpoint and exited */
+	}
+	if (!reaped) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	return st;
+}
+#endif
+
 static const struct kt_os_ops linux_ops = {
 #if defined(__x86_64__) || defined(__aarch64__)
+	.hw_probe = lx_hw_probe,
 	.hw_slots = lx_hw_slots,
 	.hw_get = lx_hw_get,
 	.hw_set = lx_hw_set,

@@ -147,6 +147,7 @@ struct kt_session {
 	struct kt_hw_regs hw;      /* debug registers every thread should hold */
 	unsigned hw_gen;           /* bumped at each change of hw (hw.c) */
 	bool hw_any;               /* some slot of hw is armed */
+	int hw_fires;              /* debug registers fire here: 1, never: -1, not probed: 0 */
 
 	/* Event loop state (run.c). */
 	bool collecting;           /* stopping every thread: hold, do not surface */

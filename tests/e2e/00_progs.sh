@@ -165,6 +165,15 @@ prog watched hold 0.1
 expect_status 0
 expect_out_contains "watched: held"
 
+# hwprobe: says whether debug registers fire here (0) or not (1), never
+# anything else
+prog hwprobe
+case $ST in
+0) expect_out_contains "hwprobe: fires" ;;
+1) expect_out_contains "hwprobe: does not fire" ;;
+*) fail "hwprobe could not tell (status $ST): $(cat "$T/err")" ;;
+esac
+
 # lines (two files and libnolines.so), inline_o2 (-O2): what they compute
 prog lines
 expect_status 0

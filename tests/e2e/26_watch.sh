@@ -18,6 +18,25 @@ esac
 # Every stop, in order, whichever stream batch mode used.
 both() { cat "$T/out" "$T/err"; }
 
+# Some hypervisors take the debug registers and never fire them (gdb's
+# watch and hbreak never stop there either).  hwprobe, which shares no code
+# with kitrace, tells; kitrace must then refuse the points with the reason
+# rather than accept points that can never stop.
+prog hwprobe
+if [ "$ST" = 1 ]; then
+	kt launch --batch -ex 'break main' -ex continue -ex 'watch counter' -ex 'hbreak tick' \
+		-ex 'info breakpoints' -ex continue -- "$W"
+	expect_status 0
+	for what in "Hardware watchpoint 2" "Hardware assisted breakpoint 3"; do
+		both | grep -qF "$what: could not insert: debug registers do not fire on this machine" ||
+			fail "kitrace did not refuse ($what) on a machine where they do not fire"
+	done
+	both | grep -qE '^[23] +(hw|acc|read)' && fail "a refused point was kept"
+	skip "debug registers do not fire on this machine (hwprobe; a hypervisor that does not" \
+		"pass debug traps to the guest): only the refusal was tested"
+fi
+[ "$ST" = 0 ] || fail "hwprobe could not tell: $(cat "$T/err")"
+
 # watch: counter goes 0..5; exactly 5 stops with the right values, none for
 # rewrite() storing the same value; hit count in info breakpoints.
 kt launch --batch -ex 'break main' -ex continue -ex 'watch counter' -ex continue \

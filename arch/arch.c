@@ -3,6 +3,7 @@
  * arch.c - choosing an architecture table, and the register helpers every
  * architecture shares (lookup by name, reading and writing sub-registers).
  */
+#include "attr.h"
 #include "arch.h"
 
 #include <elf.h>
@@ -53,7 +54,7 @@ reg_mask(const struct kt_reg_desc *d)
 	return d->bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << d->bits) - 1);
 }
 
-uint64_t
+KT_HOT uint64_t
 kt_reg_get(const struct kt_regs *r, const struct kt_reg_desc *d)
 {
 	return (r->w[d->index] >> d->shift) & reg_mask(d);

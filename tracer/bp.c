@@ -4,6 +4,7 @@
  * whose condition is false is not a hit at all; a hit that an ignore count
  * swallows is counted; the breakpoint stops only when both let it.
  */
+#include "attr.h"
 #include "bp.h"
 
 #include <stdlib.h>
@@ -100,12 +101,13 @@ kt_bp_set_cond(struct kt_bp *bp, const char *text, struct kt_expr *cond)
 	kt_expr_free(bp->cond);
 	bp->cond_text = copy;
 	bp->cond = copy ? cond : NULL;
+	bp->cond_form = 0;
 	if (!copy)
 		kt_expr_free(cond);
 	return KT_OK;
 }
 
-bool
+KT_HOT bool
 kt_bp_has_addr(const struct kt_bp *bp, uint64_t addr)
 {
 	for (size_t i = 0; i < bp->naddrs; i++)
@@ -145,7 +147,7 @@ kt_bp_set_commands(struct kt_bp *bp, char **lines, size_t n)
 	bp->ncommands = n;
 }
 
-enum kt_hit
+KT_HOT enum kt_hit
 kt_bp_hit(struct kt_bp *bp, bool cond_true)
 {
 	if (!cond_true)

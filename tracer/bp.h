@@ -13,9 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expr.h"
 #include "status.h"
 
-struct kt_expr;
+struct kt_arch;
+struct kt_reg_desc;
 
 enum kt_bp_type {
 	KT_BP_BREAK,  /* break */
@@ -34,6 +36,13 @@ struct kt_bp {
 	char *spec;             /* the location as typed: "main", "*0x401000" */
 	char *cond_text;        /* NULL: unconditional */
 	struct kt_expr *cond;   /* parsed cond_text */
+	/* cond as cond.c compiled it for hits: 0 not yet, 1 a comparison of
+	 * register cond_reg (of cond_arch) as cond_cmp says, -1 evaluated.
+	 * kt_bp_set_cond resets it. */
+	int cond_form;
+	const struct kt_arch *cond_arch;
+	const struct kt_reg_desc *cond_reg;
+	struct kt_expr_regcmp cond_cmp;
 	unsigned long ignore;   /* hits still to ignore */
 	unsigned long hits;     /* hits whose condition held */
 	uint64_t *addrs;        /* resolved locations; none = pending */

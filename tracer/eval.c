@@ -4,6 +4,7 @@
  * knows no process) and the session: register, symbol, memory and
  * history callbacks.  Register writes go straight to the thread.
  */
+#include "attr.h"
 #include "eval.h"
 
 #include <stdlib.h>
@@ -24,6 +25,24 @@ struct ctx {
 	int frame; /* registers of this frame of t (s->frame for the current thread) */
 };
 
+KT_HOT void
+kt_eval_reg_value(const struct kt_reg_desc *d, uint64_t v, struct kt_value *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = (uint8_t)(d->bits / 8);
+	if (d->flags & KT_REG_ADDR) {
+		out->is_pointer = true;
+		out->size = 8;
+		out->pointee_size = 0;
+	} else {
+		out->is_signed = true;
+		/* Sign-extend from the register's width, as GDB's int64_t/int32_t. */
+		if (d->bits < 64 && (v >> (d->bits - 1)) & 1)
+			v |= ~(uint64_t)0 << d->bits;
+	}
+	out->bits = v;
+}
+
 static kt_status
 get_reg(void *c, const char *name, size_t len, struct kt_value *out)
 {
@@ -42,7 +61,6 @@ get_reg(void *c, const char *name, size_t len, struct kt_value *out)
 	}
 	if ((st = kt_thread_regs(x->s, x->t)) != KT_OK)
 		return st;
-	memset(out, 0, sizeof(*out));
 	uint64_t v = kt_reg_get(&x->t->regs, d);
 	if (x->frame > 0) {
 		/* The selected frame's register, as unwinding recovered it. */
@@ -54,18 +72,7 @@ get_reg(void *c, const char *name, size_t len, struct kt_value *out)
 			return KT_ERR_UNSUPPORTED; /* GDB's <not saved> */
 		v = kt_reg_get(&r, d);
 	}
-	out->size = (uint8_t)(d->bits / 8);
-	if (d->flags & KT_REG_ADDR) {
-		out->is_pointer = true;
-		out->size = 8;
-		out->pointee_size = 0;
-	} else {
-		out->is_signed = true;
-		/* Sign-extend from the register's width, as GDB's int64_t/int32_t. */
-		if (d->bits < 64 && (v >> (d->bits - 1)) & 1)
-			v |= ~(uint64_t)0 << d->bits;
-	}
-	out->bits = v;
+	kt_eval_reg_value(d, v, out);
 	return KT_OK;
 }
 

@@ -11,6 +11,7 @@
  * are taken only for comparisons and division, after the cases C leaves
  * undefined have been refused.
  */
+#include "attr.h"
 #include "expr.h"
 
 #include <inttypes.h>
@@ -261,6 +262,13 @@ stride(const struct kt_value *v)
 	if (v->ptr_levels > 1)
 		return 8;
 	return v->pointee_size ? v->pointee_size : 1;
+}
+
+/* -A: 64 bits, unsigned if A is an unsigned 64-bit value or a pointer. */
+static struct kt_value
+negate(const struct kt_value *a)
+{
+	return make_int(-a->bits, 8, !is_u64(a));
 }
 
 static struct kt_value
@@ -917,6 +925,12 @@ parse_unary(struct parser *p, uint32_t *out)
 	if ((st = advance(p)) || (st = enter(p)) || (st = parse_unary(p, &kid)))
 		return st;
 	p->depth--;
+	if (op == OP_NEG && p->e->nodes[kid].op == OP_NUM) {
+		/* A negative literal is a constant, not an operation on one. */
+		p->e->nodes[kid].u.val = negate(&p->e->nodes[kid].u.val);
+		*out = kid;
+		return KT_OK;
+	}
 	return new_node(p, op, pos, kid, NO_KID, NO_KID, out);
 }
 
@@ -1323,6 +1337,63 @@ add_sub(const struct eval *x, const struct node *n, const struct kt_value *a,
 	return KT_OK;
 }
 
+_Static_assert(OP_LE - OP_LT == KT_CMP_LE && OP_GT - OP_LT == KT_CMP_GT &&
+		       OP_GE - OP_LT == KT_CMP_GE && OP_EQ - OP_LT == KT_CMP_EQ &&
+		       OP_NE - OP_LT == KT_CMP_NE,
+	       "enum kt_cmp follows enum op");
+
+KT_HOT bool
+kt_expr_compare(enum kt_cmp op, const struct kt_value *a, const struct kt_value *b)
+{
+	bool uns = is_u64(a) || is_u64(b);
+	uint64_t p = a->bits, q = b->bits;
+	int64_t sp = s64(p), sq = s64(q);
+
+	switch (op) {
+	case KT_CMP_LT:
+		return uns ? p < q : sp < sq;
+	case KT_CMP_LE:
+		return uns ? p <= q : sp <= sq;
+	case KT_CMP_GT:
+		return uns ? p > q : sp > sq;
+	case KT_CMP_GE:
+		return uns ? p >= q : sp >= sq;
+	case KT_CMP_EQ:
+		return p == q;
+	default:
+		return p != q;
+	}
+}
+
+bool
+kt_expr_regcmp(const struct kt_expr *e, struct kt_expr_regcmp *out)
+{
+	if (!e)
+		return false;
+	const struct node *n = &e->nodes[e->root];
+	if (n->op < OP_LT || n->op > OP_NE)
+		return false;
+	const struct node *l = &e->nodes[n->kid[0]], *r = &e->nodes[n->kid[1]];
+	if (l->op == OP_REG && r->op == OP_NUM)
+		out->reg_left = true;
+	else if (l->op == OP_NUM && r->op == OP_REG)
+		out->reg_left = false;
+	else
+		return false;
+	const struct node *reg = out->reg_left ? l : r;
+	out->reg = e->names + reg->u.name.off;
+	out->len = reg->u.name.len;
+	out->op = (enum kt_cmp)(n->op - OP_LT);
+	out->k = (out->reg_left ? r : l)->u.val;
+	return true;
+}
+
+void
+kt_value_normalize(struct kt_value *v)
+{
+	normalize(v);
+}
+
 static kt_status
 binary(const struct eval *x, const struct node *n, const struct kt_value *a,
        const struct kt_value *b, struct kt_value *out)
@@ -1363,22 +1434,12 @@ binary(const struct eval *x, const struct node *n, const struct kt_value *a,
 			r = ~(~p >> q);
 		break;
 	case OP_LT:
-		*out = make_bool(uns ? p < q : sp < sq);
-		return KT_OK;
 	case OP_LE:
-		*out = make_bool(uns ? p <= q : sp <= sq);
-		return KT_OK;
 	case OP_GT:
-		*out = make_bool(uns ? p > q : sp > sq);
-		return KT_OK;
 	case OP_GE:
-		*out = make_bool(uns ? p >= q : sp >= sq);
-		return KT_OK;
 	case OP_EQ:
-		*out = make_bool(p == q);
-		return KT_OK;
 	case OP_NE:
-		*out = make_bool(p != q);
+		*out = make_bool(kt_expr_compare((enum kt_cmp)(n->op - OP_LT), a, b));
 		return KT_OK;
 	case OP_BAND:
 		r = p & q;
@@ -1439,7 +1500,7 @@ eval(const struct eval *x, uint32_t i, struct kt_value *out)
 		return st;
 	switch ((enum op)n->op) {
 	case OP_NEG:
-		*out = make_int(-a.bits, 8, !is_u64(&a));
+		*out = negate(&a);
 		return KT_OK;
 	case OP_POS:
 		*out = a;

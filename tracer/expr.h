@@ -154,6 +154,36 @@ kt_status kt_expr_eval(const struct kt_expr *e, const struct kt_expr_env *env, s
  */
 bool kt_expr_is_assignment(const struct kt_expr *e);
 
+/* The comparison operators, in the order of the grammar's. */
+enum kt_cmp { KT_CMP_LT, KT_CMP_LE, KT_CMP_GT, KT_CMP_GE, KT_CMP_EQ, KT_CMP_NE };
+
+/*
+ * A OP B as kt_expr_eval compares (unsigned if either is an unsigned 64-bit
+ * value or a pointer, signed otherwise), for normalised A and B.
+ */
+bool kt_expr_compare(enum kt_cmp op, const struct kt_value *a, const struct kt_value *b);
+
+/*
+ * The shape of a comparison of one register with a constant ("$rdi < 0",
+ * "5 == $eax"): the register's name (LEN bytes, NUL-terminated, owned by
+ * the expression), the operator, the constant K and which side the
+ * register is on.  kt_expr_regcmp fills *OUT and returns true when E has
+ * that shape and nothing else; then evaluating E in any environment is
+ * kt_expr_compare of the register's normalised value (from get_reg) and K,
+ * in that order when REG_LEFT, with the result as an int 0 or 1.
+ */
+struct kt_expr_regcmp {
+	const char *reg;
+	size_t len;
+	enum kt_cmp op;
+	struct kt_value k;
+	bool reg_left;
+};
+bool kt_expr_regcmp(const struct kt_expr *e, struct kt_expr_regcmp *out);
+
+/* Make a value handed in from outside well-formed, as callbacks' values are. */
+void kt_value_normalize(struct kt_value *v);
+
 /* Release E; NULL is allowed. */
 void kt_expr_free(struct kt_expr *e);
 

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "attr.h"
 #include "bp.h"
 #include "format.h"
 #include "gdbjit_int.h"
@@ -112,7 +113,7 @@ kt_gdbjit_update_hook(struct kt_session *s, pid_t via)
 	}
 }
 
-bool
+KT_HOT bool
 kt_gdbjit_is_hook(struct kt_session *s, uint64_t addr)
 {
 	return s->gdbjit && s->gdbjit->hook_planted && s->gdbjit->hook == addr;

@@ -11,6 +11,7 @@
  * after the instruction; on AArch64 the hit stops before the access, so
  * the thread is stepped past it with its slot disabled first (as GDB does).
  */
+#include "attr.h"
 #include "hw.h"
 
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cond.h"
 #include "patch.h"
 #include "run.h"
 #include "stepper.h"
@@ -30,7 +32,7 @@ write_thread(struct kt_session *s, struct kt_thread *t, const struct kt_hw_regs 
 	return s->os->ops->hw_set(s->os, t->tid, r);
 }
 
-static bool
+static KT_HOT bool
 live_stopped(const struct kt_thread *t)
 {
 	return t->state == KT_TS_STOPPED && !t->exited;
@@ -119,7 +121,7 @@ kt_hw_update(struct kt_session *s, const char **why)
 	return KT_OK;
 }
 
-void
+KT_HOT void
 kt_hw_sync_thread(struct kt_session *s, struct kt_thread *t)
 {
 	if (t->hw_gen == s->hw_gen || !live_stopped(t))
@@ -253,7 +255,7 @@ kt_hw_step_past(struct kt_session *s, struct kt_thread *t)
 	return st != KT_OK ? st : st2;
 }
 
-void
+KT_HOT void
 kt_hw_resume_here(struct kt_session *s, struct kt_thread *t)
 {
 	struct kt_bp *here = NULL;
@@ -364,7 +366,7 @@ hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in, stru
 		if (s->arch->hw_stops_before)
 			t->hw_step = slot + 1;
 		s->count.hits++;
-		if (kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP)
+		if (kt_bp_hit(bp, kt_cond_true(s, t, bp)) == KT_HIT_STOP)
 			return report(s, t, bp, stop);
 		resume(s, t, may_resume);
 		return false;
@@ -381,7 +383,7 @@ hit(struct kt_session *s, struct kt_thread *t, const struct kt_trap_in *in, stru
 	}
 	s->count.hits++;
 	if (watch_reports(s, bp) &&
-	    kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP)
+	    kt_bp_hit(bp, kt_cond_true(s, t, bp)) == KT_HIT_STOP)
 		return report(s, t, bp, stop);
 	resume(s, t, may_resume);
 	return false;
@@ -412,7 +414,7 @@ kt_hw_after_step(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop
 	struct kt_trap_in in = {.signo = SIGTRAP, .pc = kt_regs_pc(s->arch, &t->regs)};
 	struct kt_bp *bp = bp_of_slot(s, s->arch->hw_decode(&s->hw, &in, status));
 	if (!bp || !kt_bp_is_watch(bp) || !watch_reports(s, bp) ||
-	    kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) != KT_HIT_STOP)
+	    kt_bp_hit(bp, kt_cond_true(s, t, bp)) != KT_HIT_STOP)
 		return false;
 	return report(s, t, bp, stop);
 }

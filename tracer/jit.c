@@ -3,6 +3,7 @@
  * jit.c - the tracer side of the libkitjit registry (see jit.h and
  * doc/registry.md).
  */
+#include "attr.h"
 #include "jit.h"
 
 #include <fcntl.h>
@@ -501,7 +502,7 @@ kt_jit_unwind_rule(struct kt_session *s, uint64_t pc, uint64_t *start, uint32_t 
 	return true;
 }
 
-bool
+KT_HOT bool
 kt_jit_is_hook(struct kt_session *s, uint64_t addr)
 {
 	struct kt_jit *j = s->jit;

@@ -5,6 +5,7 @@
  * memory through process_vm_readv, /proc/PID/mem and PEEK/POKE.  The only
  * file that calls ptrace or waitpid.
  */
+#include "attr.h"
 #include "os.h"
 
 #include <errno.h>
@@ -43,7 +44,7 @@ L(struct kt_os *os)
 	return (struct os_linux *)os;
 }
 
-static kt_status
+static KT_HOT kt_status
 ptrace_status(long rc)
 {
 	return rc == -1 ? kt_status_from_errno(errno) : KT_OK;
@@ -94,7 +95,7 @@ take_end(struct os_linux *l)
 	return sig;
 }
 
-static kt_status
+static KT_HOT kt_status
 event(struct os_linux *l, pid_t tid, int status, enum kt_wake *wake, struct kt_os_event *ev,
       int *sig)
 {
@@ -112,7 +113,7 @@ event(struct os_linux *l, pid_t tid, int status, enum kt_wake *wake, struct kt_o
 	return KT_OK;
 }
 
-static kt_status
+static KT_HOT kt_status
 lx_wait(struct kt_os *os, int timeout_ms, enum kt_wake *wake, struct kt_os_event *ev, int *sig)
 {
 	struct os_linux *l = L(os);
@@ -184,7 +185,7 @@ lx_interrupt(struct kt_os *os, pid_t tid)
 	return ptrace_status(ptrace(PTRACE_INTERRUPT, tid, 0, 0));
 }
 
-static kt_status
+static KT_HOT kt_status
 lx_cont(struct kt_os *os, pid_t tid, int sig)
 {
 	os->resumes++;
@@ -211,7 +212,7 @@ lx_detach(struct kt_os *os, pid_t tid, int sig)
 	return ptrace_status(ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig));
 }
 
-static kt_status
+static KT_HOT kt_status
 lx_get_regs(struct kt_os *os, pid_t tid, void *buf, size_t len)
 {
 	struct iovec iov = {buf, len};
@@ -219,7 +220,7 @@ lx_get_regs(struct kt_os *os, pid_t tid, void *buf, size_t len)
 	return ptrace_status(ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov));
 }
 
-static kt_status
+static KT_HOT kt_status
 lx_set_regs(struct kt_os *os, pid_t tid, const void *buf, size_t len)
 {
 	struct iovec iov = {(void *)buf, len};
@@ -227,7 +228,7 @@ lx_set_regs(struct kt_os *os, pid_t tid, const void *buf, size_t len)
 	return ptrace_status(ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov));
 }
 
-static kt_status
+static KT_HOT kt_status
 lx_siginfo(struct kt_os *os, pid_t tid, siginfo_t *si)
 {
 	return ptrace_status(ptrace(PTRACE_GETSIGINFO, tid, 0, si));

@@ -2,6 +2,7 @@
 /*
  * patch.c - patch sites and the patch-hiding memory view (see patch.h).
  */
+#include "attr.h"
 #include "patch.h"
 
 #include <stdlib.h>
@@ -36,15 +37,22 @@ lower_bound(const struct kt_patches *t, uint64_t addr)
 	return lo;
 }
 
-struct kt_patch *
+KT_HOT struct kt_patch *
 kt_patch_find(struct kt_session *s, uint64_t addr)
 {
 	struct kt_patches *t = s->patches;
 
 	if (!t || t->n == 0)
 		return NULL;
+	/* A hit looks its site up several times: try the last one found.  An
+	 * index moved by an insertion or removal just fails the test. */
+	if (t->last < t->n && t->v[t->last].addr == addr)
+		return &t->v[t->last];
 	size_t i = lower_bound(t, addr);
-	return i < t->n && t->v[i].addr == addr ? &t->v[i] : NULL;
+	if (i >= t->n || t->v[i].addr != addr)
+		return NULL;
+	t->last = i;
+	return &t->v[i];
 }
 
 /* Write LEN bytes at ADDR by read-modify-write of whole words via PEEK/POKE. */

@@ -37,6 +37,7 @@ struct kt_patch {
 struct kt_patches {
 	struct kt_patch *v; /* sorted by addr */
 	size_t n, cap;
+	size_t last;        /* where kt_patch_find found one last (a hint) */
 };
 
 struct kt_patch *kt_patch_find(struct kt_session *s, uint64_t addr);

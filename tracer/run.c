@@ -13,6 +13,7 @@
  * reports, shown before anything is resumed again.  Stopping and resuming
  * every thread, detach and kill are all_stop.c's.
  */
+#include "attr.h"
 #include "run.h"
 
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cond.h"
 #include "expr.h"
 #include "hw.h"
 #include "gdbjit.h"
@@ -49,7 +51,7 @@ now_ms(void)
 }
 
 /* The next event: one queued earlier, or a new one from the OS. */
-kt_status
+KT_HOT kt_status
 kt_run_next_event(struct kt_session *s, enum kt_wake *wake, struct kt_os_event *ev, int *sig)
 {
 	if (s->nqueue > 0) {
@@ -154,7 +156,7 @@ add_early(struct kt_session *s, pid_t tid)
 }
 
 /* Resume T with CONT (or LISTEN from group-stop), delivering its pending signal. */
-void
+KT_HOT void
 kt_run_cont_thread(struct kt_session *s, struct kt_thread *t)
 {
 	int sig = t->pending_sig;
@@ -251,27 +253,11 @@ handle_exec(struct kt_session *s, struct kt_thread *t)
 	kt_run_setup(s);
 }
 
-bool
-kt_run_condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp)
-{
-	struct kt_value v;
-	struct kt_expr_err err;
-
-	if (!bp->cond)
-		return true;
-	if (kt_eval_compiled(s, t, bp->cond, &v, &err) != KT_OK) {
-		fprintf(s->err, "Error in testing condition for breakpoint %d: %s\n", bp->num,
-			err.msg);
-		return true;
-	}
-	return kt_value_true(&v);
-}
-
 /*
  * Apply a hit at ADDR by T to every enabled breakpoint there (conditions,
  * ignore and hit counts); the number of the first that stops, or 0.
  */
-static int
+static KT_HOT int
 bp_stops(struct kt_session *s, struct kt_thread *t, uint64_t addr)
 {
 	int first = 0;
@@ -279,7 +265,7 @@ bp_stops(struct kt_session *s, struct kt_thread *t, uint64_t addr)
 	for (size_t i = 0; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
 		if (bp->enabled && kt_bp_has_addr(bp, addr) &&
-		    kt_bp_hit(bp, kt_run_condition_true(s, t, bp)) == KT_HIT_STOP && !first)
+		    kt_bp_hit(bp, kt_cond_true(s, t, bp)) == KT_HIT_STOP && !first)
 			first = bp->num;
 	}
 	return first;
@@ -307,7 +293,7 @@ kt_run_step_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct
 }
 
 /* Our patch at ADDR was hit by T (pc already moved back to ADDR in t->regs). */
-static bool
+static KT_HOT bool
 patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_stop *stop)
 {
 	struct kt_patch *p = kt_patch_find(s, addr);
@@ -386,7 +372,7 @@ trap_read(void *ctx, uint64_t addr, void *buf, size_t len)
  * With s->collecting, nothing is resumed and nothing surfaces: stops are
  * held as pending reports.
  */
-bool
+KT_HOT bool
 kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct kt_stop *stop)
 {
 	struct kt_thread *t = kt_thread_find(s, ev->tid);
@@ -592,7 +578,7 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 }
 
 /* Take one pending report, if any thread holds one. */
-static bool
+static KT_HOT bool
 take_pending(struct kt_session *s, struct kt_stop *stop)
 {
 	for (size_t i = 0; i < s->nthreads; i++) {
@@ -621,7 +607,7 @@ take_pending(struct kt_session *s, struct kt_stop *stop)
 }
 
 /* Wait until a stop surfaces; then stop everyone else. */
-static kt_status
+static KT_HOT kt_status
 run_until_stop(struct kt_session *s, struct kt_stop *stop)
 {
 	for (;;) {
@@ -696,7 +682,7 @@ run_until_stop(struct kt_session *s, struct kt_stop *stop)
 	}
 }
 
-kt_status
+KT_HOT kt_status
 kt_run_continue(struct kt_session *s, struct kt_stop *stop)
 {
 	if (!s->pid || s->exited)

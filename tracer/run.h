@@ -62,9 +62,6 @@ void kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev);
 bool kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev,
 			 struct kt_stop *stop);
 void kt_run_cont_thread(struct kt_session *s, struct kt_thread *t);
-/* Evaluate BP's condition for thread T; true without one, and on an error
- * (reported on s->err), as GDB stops then. */
-bool kt_run_condition_true(struct kt_session *s, struct kt_thread *t, struct kt_bp *bp);
 struct kt_thread *kt_run_any_stopped(struct kt_session *s);
 /* The process is gone (its leader exited or was killed): forget its
  * threads and patches. */

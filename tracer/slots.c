@@ -5,6 +5,7 @@
  * way back cannot reach far, handing each thread its slot, and unmapping
  * them at detach and in fork children.
  */
+#include "attr.h"
 #include "slots.h"
 
 #include <inttypes.h>
@@ -22,13 +23,13 @@
 #define MAP_FIXED_NOREPLACE_ 0x100000u
 #define PROT_RWX 7u
 
-bool
+KT_HOT bool
 kt_slots_ready(const struct kt_session *s)
 {
 	return s->slots && s->slots->nareas > 0;
 }
 
-bool
+KT_HOT bool
 kt_slots_contain(const struct kt_session *s, uint64_t addr)
 {
 	const struct kt_slots *sl = s->slots;
@@ -116,7 +117,7 @@ index_of(struct kt_slots *sl, pid_t tid)
 }
 
 /* Every byte of AREA within REACH of CODE (REACH 0: any distance is). */
-static bool
+static KT_HOT bool
 in_reach(const struct kt_slot_area *area, uint64_t code, uint64_t reach)
 {
 	if (!reach)
@@ -198,7 +199,7 @@ map_near(struct kt_session *s, struct kt_thread *t, size_t i, uint64_t code)
 	return &sl->area[sl->nareas - 1];
 }
 
-kt_status
+KT_HOT kt_status
 kt_slots_take(struct kt_session *s, struct kt_thread *t, uint64_t code, struct kt_slot_ref *ref)
 {
 	struct kt_slots *sl = s->slots;

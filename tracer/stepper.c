@@ -2,6 +2,7 @@
 /*
  * stepper.c - stepping threads over our patches (see stepper.h).
  */
+#include "attr.h"
 #include "hw.h"
 #include "stepper.h"
 
@@ -14,7 +15,7 @@
 #include "slots.h"
 #include "signals.h"
 
-bool
+KT_HOT bool
 kt_stepper_is_patch(void *ctx, uint64_t addr)
 {
 	struct kt_patch *p = kt_patch_find(ctx, addr);
@@ -34,7 +35,7 @@ mem_write_cb(void *ctx, uint64_t addr, const void *buf, size_t len)
 	return kt_mem_write(ctx, addr, buf, len);
 }
 
-bool
+KT_HOT bool
 kt_stepper_can_displace(struct kt_session *s, struct kt_patch *p)
 {
 	if (!s->set.displaced || !s->arch->plan)
@@ -234,7 +235,7 @@ kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 	return KT_OK;
 }
 
-static kt_status
+static KT_HOT kt_status
 displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 {
 	const struct kt_arch *a = s->arch;
@@ -279,7 +280,7 @@ displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 	return KT_OK;
 }
 
-kt_status
+KT_HOT kt_status
 kt_stepper_step_over(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 {
 	kt_status st;
@@ -402,18 +403,20 @@ kt_stepper_stepi(struct kt_session *s, struct kt_thread *t, struct kt_stop *stop
 	return KT_OK;
 }
 
-bool
+KT_HOT bool
 kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 			  const siginfo_t *si)
 {
 	struct kt_slots *sl = s->slots;
-	struct kt_patch *p = kt_patch_find(s, t->disp_addr);
 	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
 	bool done = false;
 
 	t->task = KT_TASK_NONE;
-	if (!sl || pc < t->slot || pc >= t->slot + sl->slot_size || !p || !p->plan_ready)
+	if (!sl || pc < t->slot || pc >= t->slot + sl->slot_size)
 		return false; /* it had left the slot already */
+	struct kt_patch *p = kt_patch_find(s, t->disp_addr);
+	if (!p || !p->plan_ready)
+		return false;
 	struct kt_regs regs = t->regs;
 	if (s->arch->ool_leave(&p->plan, p->addr, t->slot, &t->disp_regs, &regs, &done) ==
 	    KT_OK) {
@@ -441,7 +444,7 @@ kt_stepper_displaced_stop(struct kt_session *s, struct kt_thread *t, int sig,
 	return false;
 }
 
-bool
+KT_HOT bool
 kt_stepper_stale_home_trap(struct kt_session *s, struct kt_thread *t, int sig,
 			   const siginfo_t *si)
 {

@@ -4,6 +4,7 @@
  * remove, and the register cache (read once per stop, written back only
  * when changed).
  */
+#include "attr.h"
 #include "session.h"
 
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct kt_thread *
+KT_HOT struct kt_thread *
 kt_thread_find(struct kt_session *s, pid_t tid)
 {
 	for (size_t i = 0; i < s->nthreads; i++)
@@ -80,7 +81,7 @@ kt_threads_clear(struct kt_session *s)
 	s->cur = NULL;
 }
 
-kt_status
+KT_HOT kt_status
 kt_thread_regs(struct kt_session *s, struct kt_thread *t)
 {
 	if (t->regs_valid)
@@ -91,7 +92,7 @@ kt_thread_regs(struct kt_session *s, struct kt_thread *t)
 	return st;
 }
 
-kt_status
+KT_HOT kt_status
 kt_thread_set_regs(struct kt_session *s, struct kt_thread *t)
 {
 	return s->os->ops->set_regs(s->os, t->tid, &t->regs, s->arch->prstatus_size);

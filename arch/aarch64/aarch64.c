@@ -8,6 +8,7 @@
  * in step.h, not taken from <asm/ptrace.h>, so the table builds and is
  * tested on any host.  Choices are explained in doc/aarch64.md.
  */
+#include "attr.h"
 #include "arch.h"
 
 #include <capstone/capstone.h>
@@ -91,7 +92,7 @@ brk_name(uint32_t imm)
 	return s ? s : "brk"; /* the immediate is in out->imm */
 }
 
-static void
+static KT_HOT void
 a64_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 {
 	uint8_t at[4];
@@ -164,7 +165,7 @@ a64_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
  * (pc != restart address) and skips its own later restart handling.  There
  * is no orig_rax-like word to cancel in NT_PRSTATUS: writing pc suffices.
  */
-static void
+static KT_HOT void
 a64_set_pc(struct kt_regs *regs, uint64_t pc)
 {
 	regs->w[A64_W_PC] = pc;

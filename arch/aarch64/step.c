@@ -7,6 +7,7 @@
  * field layouts of the Arm ARM's A64 encoding index); see doc/aarch64.md
  * for the class table and the reasons.
  */
+#include "attr.h"
 #include "step.h"
 
 #include <assert.h>
@@ -487,7 +488,7 @@ a64_ool_build(const struct kt_plan *plan, uint64_t addr, uint64_t slot, uint8_t 
 	return KT_OK;
 }
 
-void
+KT_HOT void
 a64_ool_enter(const struct kt_plan *plan, uint64_t addr, uint64_t slot, struct kt_regs *regs)
 {
 	regs->w[A64_W_PC] = slot;

@@ -6,6 +6,7 @@
  * the original location.  Never calls the disassembler: it reads only what
  * step_plan.c stored in plan->priv (layouts in step_priv.h).
  */
+#include "attr.h"
 #include "step_priv.h"
 
 #include <string.h>
@@ -299,7 +300,7 @@ x86_64_ool_build(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 	return KT_OK;
 }
 
-void
+KT_HOT void
 x86_64_ool_enter(const struct kt_plan *plan, uint64_t addr, uint64_t slot,
 		 struct kt_regs *regs)
 {

@@ -6,6 +6,7 @@
  * skipping.  Displaced stepping lives in step_plan.c (deciding)
  * and step_exec.c (doing).
  */
+#include "attr.h"
 #include "arch.h"
 
 #include <capstone/capstone.h>
@@ -85,7 +86,7 @@ bytes_before(const struct kt_trap_in *in, uint8_t b[2])
 	return in->read(in->ctx, in->pc - 1, b + 1, 1) == KT_OK ? 1 : 0;
 }
 
-static void
+static KT_HOT void
 x86_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 {
 	uint8_t b[2] = {0, 0};
@@ -139,7 +140,7 @@ x86_classify_trap(const struct kt_trap_in *in, struct kt_trap_out *out)
 	}
 }
 
-static void
+static KT_HOT void
 x86_set_pc(struct kt_regs *regs, uint64_t pc)
 {
 	regs->w[W(rip)] = pc;

@@ -383,6 +383,52 @@ START_TEST(test_update_every_thread)
 }
 END_TEST
 
+static bool probe_fires;
+static unsigned nprobe;
+
+static kt_status
+fake_hw_probe(struct kt_os *os, const struct kt_arch *arch, bool *fires)
+{
+	nprobe++;
+	*fires = probe_fires;
+	return KT_OK;
+}
+
+/* A machine whose debug registers never fire: every point is refused, with
+ * the reason, and nothing is written; the probe runs once a session. */
+START_TEST(test_update_probe_refuses)
+{
+	const char *why = NULL;
+
+	thread(PID, KT_TS_STOPPED);
+	hw_ops.hw_probe = fake_hw_probe;
+	probe_fires = false;
+	nprobe = 0;
+	struct kt_bp *bp = watch(KT_BP_WATCH, VAR, 4);
+	ck_assert_int_eq(kt_hw_update(&s, &why), KT_ERR_UNSUPPORTED);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_ptr_nonnull(strstr(why, "do not fire on this machine"));
+	ck_assert_uint_eq(nwlog, 0);
+	ck_assert(!s.hw_any);
+	ck_assert_int_eq(kt_hw_update(&s, &why), KT_ERR_UNSUPPORTED);
+	ck_assert_uint_eq(nprobe, 1);
+	/* with nothing to arm there is nothing to refuse */
+	kt_bp_delete(&s.bps, bp->num);
+	ck_assert_int_eq(kt_hw_update(&s, &why), KT_OK);
+
+	/* where they fire, the probe is asked once and the point armed */
+	s.hw_fires = 0;
+	probe_fires = true;
+	nprobe = 0;
+	watch(KT_BP_WATCH, VAR, 4);
+	ck_assert_int_eq(kt_hw_update(&s, &why), KT_OK);
+	ck_assert_int_eq(kt_hw_update(&s, &why), KT_OK);
+	ck_assert_uint_eq(nprobe, 1);
+	ck_assert(s.hw_any);
+	ck_assert_uint_ge(nwlog, 1);
+}
+END_TEST
+
 START_TEST(test_update_busy_keeps_state)
 {
 	thread(PID, KT_TS_STOPPED);
@@ -583,6 +629,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup_x86, teardown);
 	tcase_add_test(tc, test_update_every_thread);
 	tcase_add_test(tc, test_update_busy_keeps_state);
+	tcase_add_test(tc, test_update_probe_refuses);
 	tcase_add_test(tc, test_watch_rules);
 	tcase_add_test(tc, test_rwatch_awatch_x86);
 	suite_add_tcase(su, tc);

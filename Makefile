@@ -117,8 +117,21 @@ $(BUILD)/libkt.a: $(CORE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# kitrace is linked statically (LINK=static, the default without SAN): it
+# then starts without loading and relocating seven shared libraries
+# (capstone alone has 77,000 relocations), which halves what `kitrace launch`
+# adds to a short program (bench/README.md, "Start-up").  LINK=dynamic links
+# it against the shared libraries; sanitizer builds always do.
+LINK ?= $(if $(SAN),dynamic,static)
+ifeq ($(LINK),static)
+KITRACE_LINK := -static $(DWARF_LIBS) $(call pc,--static --libs libedit libelf capstone,-ledit -ltinfo -lbsd -lelf -lz -lcapstone)
+else ifeq ($(LINK),dynamic)
+KITRACE_LINK := $(CAPSTONE_LIBS) $(DWARF_LIBS) $(EDIT_LIBS)
+else
+$(error LINK must be static or dynamic)
+endif
 $(KITRACE): $(BUILD)/obj/tracer/main.o $(BUILD)/libkt.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(CAPSTONE_LIBS) $(DWARF_LIBS) $(EDIT_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(KITRACE_LINK) -lpthread
 
 $(BUILD)/libkitjit.a: $(KITJIT_OBJ)
 	@rm -f $@

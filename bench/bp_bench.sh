@@ -148,6 +148,14 @@ if [ -n "${rate[kitrace]:-}" ]; then
 	fi
 	[ -z "${invalid[kitrace]}" ] || line+=" (INVALID)"
 	echo "$line"
+	# The same ratio round by round, onestop and kitrace run back to back:
+	# a burst of load on a shared machine then hits both of a pair.
+	echo "kitrace / onestop by round: $(paste -d' ' <(printf '%s' "${times[onestop]}" | tr ' ' '\n' | grep .) \
+		<(printf '%s' "${times[kitrace]}" | tr ' ' '\n' | grep .) |
+		awk '{ printf "%.2f ", ($2 > 0 ? $1 / $2 : 0) }')(median $(paste -d' ' \
+		<(printf '%s' "${times[onestop]}" | tr ' ' '\n' | grep .) \
+		<(printf '%s' "${times[kitrace]}" | tr ' ' '\n' | grep .) |
+		awk '{ printf "%f ", ($2 > 0 ? $1 / $2 : 0) }' | median | awk '{ printf "%.2f", $1 }'))"
 elif [ -n "${rate[gdb]:-}" ]; then
 	echo "gdb = $(ratio "${rate[gdb]}" "${rate[onestop]}") x onestop (kitrace: not built)"
 fi

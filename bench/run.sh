@@ -18,6 +18,9 @@ st=0
 echo "== bp_bench: conditional breakpoint throughput =="
 bench/bp_bench.sh "${BP_N:-100000}" || st=1
 echo
+echo "== startup: what wrapping a short program costs =="
+bench/startup.sh || st=1
+echo
 echo "== overhead: cost of being traced, CPU-bound threads =="
 bench/overhead.sh || st=1
 echo

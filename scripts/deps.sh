@@ -7,6 +7,9 @@ set -eu
 
 need="gcc make pkg-config libelf-dev libdwarf-dev libcapstone-dev check libsubunit-dev
 libedit-dev zlib1g-dev python3 gdb procps"
+# The static archives kitrace links (LINK=static, the default) besides the
+# -dev packages' own: libedit's.
+need="$need libncurses-dev libbsd-dev"
 # Fuzzing (clang's libFuzzer) and the sanitizer builds.
 need="$need clang libclang-rt-14-dev"
 # A real JIT that writes a perf map (tests/e2e/51_node_perfmap.sh).

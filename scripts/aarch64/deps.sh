@@ -23,7 +23,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 need="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross cpio binutils-aarch64-linux-gnu
 libc6:arm64 libelf-dev:arm64 libdwarf-dev:arm64 libcapstone-dev:arm64 zlib1g-dev:arm64
-libedit-dev:arm64 check:arm64 libsubunit-dev:arm64 libtinfo6:arm64"
+libedit-dev:arm64 check:arm64 libsubunit-dev:arm64 libtinfo6:arm64 libncurses-dev:arm64
+libbsd-dev:arm64"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

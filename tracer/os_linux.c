@@ -51,6 +51,17 @@ ptrace_status(long rc)
 }
 
 /*
+ * The requests of every breakpoint hit (GETSIGINFO, GETREGSET, SETREGSET,
+ * CONT) go straight to the system call: glibc's ptrace() walks a va_list
+ * and special-cases the PEEK requests, which none of these is.
+ */
+static KT_HOT long
+pt(int req, pid_t tid, void *addr, void *data)
+{
+	return syscall(SYS_ptrace, (long)req, (long)tid, addr, data);
+}
+
+/*
  * Waiting costs system calls on every breakpoint hit, so it is frugal.
  *
  * Without a time limit it is one blocking waitpid.  SIGINT, SIGTERM and
@@ -189,7 +200,7 @@ static KT_HOT kt_status
 lx_cont(struct kt_os *os, pid_t tid, int sig)
 {
 	os->resumes++;
-	return ptrace_status(ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig));
+	return ptrace_status(pt(PTRACE_CONT, tid, 0, (void *)(long)sig));
 }
 
 static kt_status
@@ -217,7 +228,7 @@ lx_get_regs(struct kt_os *os, pid_t tid, void *buf, size_t len)
 {
 	struct iovec iov = {buf, len};
 
-	return ptrace_status(ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov));
+	return ptrace_status(pt(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov));
 }
 
 static KT_HOT kt_status
@@ -225,13 +236,13 @@ lx_set_regs(struct kt_os *os, pid_t tid, const void *buf, size_t len)
 {
 	struct iovec iov = {(void *)buf, len};
 
-	return ptrace_status(ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov));
+	return ptrace_status(pt(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov));
 }
 
 static KT_HOT kt_status
 lx_siginfo(struct kt_os *os, pid_t tid, siginfo_t *si)
 {
-	return ptrace_status(ptrace(PTRACE_GETSIGINFO, tid, 0, si));
+	return ptrace_status(pt(PTRACE_GETSIGINFO, tid, 0, si));
 }
 
 static kt_status

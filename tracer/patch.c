@@ -326,7 +326,7 @@ kt_patches_free(struct kt_session *s)
 	s->patches = NULL;
 }
 
-kt_status
+KT_HOT kt_status
 kt_patch_plan(struct kt_session *s, struct kt_patch *p)
 {
 	uint8_t code[KT_INSN_MAX];

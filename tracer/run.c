@@ -479,9 +479,8 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 		break;
 	}
 
-	/* A signal-delivery-stop. */
+	/* A signal-delivery-stop.  The kernel fills all of SI. */
 	siginfo_t si;
-	memset(&si, 0, sizeof(si));
 	if (s->os->ops->siginfo(s->os, t->tid, &si) != KT_OK)
 		return false;
 	if (kt_thread_regs(s, t) != KT_OK)

@@ -282,12 +282,13 @@ parse(unsigned char *img, size_t len)
 		}
 	}
 	str = &o->sh[eh.e_shstrndx];
+	/* a NOBITS section's offset was not checked: no pointer from it */
+	const char *base = str->sh_type == SHT_NOBITS ? NULL : (const char *)img + str->sh_offset;
 	for (unsigned i = 0; i < o->nsec; i++) {
-		const char *base = (const char *)img + str->sh_offset;
 		uint32_t n = o->sh[i].sh_name;
 
 		o->names[i] = "";
-		if (str->sh_type == SHT_NOBITS || n >= str->sh_size ||
+		if (!base || n >= str->sh_size ||
 		    !memchr(base + n, '\0', str->sh_size - n) ||
 		    (o->sh[i].sh_flags & SHF_COMPRESSED))
 			continue;

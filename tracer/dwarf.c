@@ -158,10 +158,23 @@ kt_dw_lists_name(const char *name)
 }
 
 bool
+kt_dw_sec_name(const char *name, const char *what)
+{
+	size_t n = strlen(what);
+
+	if (!strncmp(name, ".debug_", 7))
+		name += 7;
+	else if (!strncmp(name, ".zdebug_", 8))
+		name += 8;
+	else
+		return false;
+	return !strncmp(name, what, n) && (!name[n] || !strcmp(name + n, ".dwo"));
+}
+
+bool
 kt_dw_line_name(const char *name)
 {
-	return !strcmp(name, ".debug_line") || !strcmp(name, ".debug_line.dwo") ||
-	       !strcmp(name, ".zdebug_line") || !strcmp(name, ".zdebug_line.dwo");
+	return kt_dw_sec_name(name, "line");
 }
 
 static void
@@ -407,6 +420,7 @@ close_file(struct kt_dw_file *f)
 			dwarf_finish(f->dbg, &err);
 		kt_dw_err(NULL, &err);
 	}
+	kt_dw_units_free(f->units);
 	kt_dw_memobj_free(f->obj);
 	if (f->fd >= 0)
 		close(f->fd);

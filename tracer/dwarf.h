@@ -14,8 +14,10 @@
  *
  * Untrusted input: a corrupt or hostile file degrades to "no information"
  * (queries find nothing, CFI returns KT_ERR_NOTFOUND or KT_ERR_CORRUPT),
- * never a crash or an unbounded allocation.  Every count is capped (rows,
- * functions, compilation units, DIE depth, expression steps).
+ * never a crash, a hang or an unbounded allocation.  Every count is capped
+ * (rows, functions, compilation units, DIE depth, expression steps), and
+ * libdwarf walks the DIEs of a unit only after they pass a check of their
+ * own (dwarf_diecheck.c): a unit that fails gives no lines or functions.
  *
  * A struct kt_dwarf is not thread-safe: one thread uses it at a time.
  * Strings it returns live until kt_dwarf_close.
@@ -235,6 +237,7 @@ struct kt_dw_func {
 };
 
 struct kt_dw_memobj;
+struct kt_dw_units;
 
 struct kt_dw_file {
 	int fd;
@@ -245,6 +248,9 @@ struct kt_dw_file {
 	bool has_info;     /* has .debug_info */
 	bool lists_bad;    /* bad .debug_rnglists/loclists: never load .debug_info */
 	bool lines_bad;    /* a .debug_line header libdwarf would misread: no lines */
+	bool units_tried;  /* units was set up (dwarf_units.c) */
+	struct kt_dw_units *units; /* its .debug_info units and their checks; NULL:
+	                              none may be walked */
 	bool cfi_loaded;
 	Dwarf_Cie *eh_cies, *df_cies;
 	Dwarf_Fde *eh_fdes, *df_fdes;
@@ -304,6 +310,9 @@ bool kt_dw_lists_ok(const unsigned char *p, size_t size);
 bool kt_dw_lists_name(const char *name);
 /* Is NAME a section libdwarf reads as .debug_line (.zdebug_, .dwo forms)? */
 bool kt_dw_line_name(const char *name);
+/* Is NAME a section libdwarf reads as .debug_WHAT (WHAT "line", "info",
+   "abbrev"...): .debug_WHAT or .zdebug_WHAT, either with ".dwo" after? */
+bool kt_dw_sec_name(const char *name, const char *what);
 /* Are these .debug_line headers safe for libdwarf (dwarf_linecheck.c)?
    The sizes of .debug_line_str and .debug_str bound string offsets
    (UINT64_MAX: unknown). */
@@ -318,6 +327,69 @@ bool kt_dw_v5_file(const unsigned char *line, size_t size, uint64_t unit,
 		   const unsigned char *lstr, size_t lstr_size, uint64_t fno, char *buf, size_t len);
 /* An in-memory image's section NAME (relocated), or NULL (dwarf_obj.c). */
 const unsigned char *kt_dw_mem_section(struct kt_dwarf *d, const char *name, size_t *size);
+/* Room for one more element of SIZE bytes at the end of the array *V of *N
+   (room for *CAP), growing it (dwarf_lines.c): the element, uninitialized,
+   counted in *N; NULL when it holds MAX already or memory is short (*V is
+   then unchanged). */
+void *kt_dw_push(void **v, size_t *n, size_t *cap, size_t size, size_t max);
+
+/* ---- the DIE check (dwarf_diecheck.c, dwarf_units.c) ---- */
+
+/* A parsed abbreviation table, kept between units that share it. */
+struct kt_dw_abbrevs;
+void kt_dw_abbrevs_free(struct kt_dw_abbrevs *t);
+/*
+ * May libdwarf walk the DIEs of the unit at OFF of .debug_info
+ * INFO[0, NINFO), with abbreviations from ABBREV[0, NABBREV)?  True only
+ * when the unit's header, its abbreviation table and every DIE in it pass
+ * the check described in dwarf_diecheck.c; false for NULL sections.
+ * CACHE, if not NULL, keeps the last table parsed (*CACHE NULL at first;
+ * free it with kt_dw_abbrevs_free); the sections must not change while it
+ * is kept.
+ */
+bool kt_dw_unit_check(const unsigned char *info, size_t ninfo, uint64_t off,
+		      const unsigned char *abbrev, size_t nabbrev, struct kt_dw_abbrevs **cache);
+/* The bounds of the unit at OFF of INFO[0, SIZE): *DIE its first DIE and
+   *NEXT where the next unit starts (0: its length is bad, no unit can be
+   found after it).  False when its header is bad (*DIE is then 0).  Only
+   the header is read: at most KT_DW_UNIT_HEADER_MAX bytes from OFF. */
+#define KT_DW_UNIT_HEADER_MAX 40 /* 64-bit DWARF 5 type unit */
+bool kt_dw_unit_bounds(const unsigned char *info, size_t size, uint64_t off, uint64_t *die,
+		       uint64_t *next);
+
+/* The sections libdwarf reads DIEs from, being found: give every section
+   (index IDX, NAME) to kt_dw_pick_see, in order, starting from zeros. */
+struct kt_dw_pick {
+	unsigned info, abbrev[2]; /* section indexes ([1]: the .dwo form) */
+	unsigned ninfo, nabbrev[2];
+	bool info_dwo, zdebug;
+};
+void kt_dw_pick_see(struct kt_dw_pick *p, unsigned idx, const char *name);
+/* The .debug_info and .debug_abbrev libdwarf reads, in *INFO and *ABBREV;
+   false when there is no .debug_info or it cannot be told for sure (two
+   candidates, no .debug_abbrev, .zdebug compression). */
+bool kt_dw_pick_which(const struct kt_dw_pick *p, unsigned *info, unsigned *abbrev);
+/* The units of INFO[0, NINFO) with abbreviations in ABBREV[0, NABBREV),
+   nothing checked yet; the bytes must outlive it.  NULL if either is NULL
+   or memory is short. */
+struct kt_dw_units *kt_dw_units_new(const unsigned char *info, size_t ninfo,
+				    const unsigned char *abbrev, size_t nabbrev);
+void kt_dw_units_free(struct kt_dw_units *u);
+/*
+ * Does .debug_info offset OFF of F lie among the DIEs of a unit that
+ * passed kt_dw_unit_check (FIRST: is it that unit's first DIE)?  Ask it
+ * before libdwarf reads a DIE there (dwarf_offdie_b).  A unit is checked
+ * on the first ask and the answer kept; a file's sections are read (and
+ * decompressed) on the first ask of all.  False when F's units cannot be
+ * checked (see dwarf_units.c).
+ */
+bool kt_dw_off_ok(struct kt_dw_file *f, uint64_t off, bool first);
+/* The same for a DIE libdwarf made (FIRST: it is the first DIE of its
+   unit), which also must see the unit where the check saw it: same header
+   offset, same length.  Ask it before walking from DIE (dwarf_child,
+   dwarf_siblingof_b). */
+bool kt_dw_die_ok(struct kt_dw_file *f, Dwarf_Die die, bool first);
+
 /* Build the line and function index once (dwarf_lines.c). */
 void kt_dw_index(struct kt_dwarf *d);
 /* Index at least what covers ADDR: only its compilation unit when

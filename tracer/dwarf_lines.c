@@ -5,7 +5,9 @@
  * (line table rows, DW_TAG_subprogram and DW_TAG_inlined_subroutine ranges),
  * sorted once; queries are binary searches.  An address query indexes only
  * the unit .debug_aranges names for it (kt_dw_index_at), so a backtrace
- * through libc does not read all of libc's debug file.
+ * through libc does not read all of libc's debug file.  No DIE is walked
+ * or looked up by offset before the gate of dwarf_units.c lets it through:
+ * a unit that fails the DIE check is skipped.
  */
 #define KT_DWARF_INTERNAL
 #include "dwarf.h"
@@ -25,9 +27,8 @@
 #define MAX_RANGES 256            /* ranges of one DIE */
 #define MAX_FILENO 4096           /* per-CU file number cache */
 
-/* Append one element to a growing array, capped at MAX elements. */
-static void *
-push(void **v, size_t *n, size_t *cap, size_t size, size_t max)
+void *
+kt_dw_push(void **v, size_t *n, size_t *cap, size_t size, size_t max)
 {
 	if (*n >= max)
 		return NULL;
@@ -50,6 +51,7 @@ push(void **v, size_t *n, size_t *cap, size_t size, size_t max)
 
 struct cu_ctx {
 	struct kt_dwarf *d;
+	struct kt_dw_file *f;     /* the file indexed: its DIE check */
 	Dwarf_Debug dbg;
 	Dwarf_Die cu;
 	int version;
@@ -172,7 +174,7 @@ index_lines(struct cu_ctx *c, uint32_t *seqno)
 			seq_start = true;
 		if (skip)
 			continue;
-		r = push((void **)&d->rows, &d->nrows, &d->caprows, sizeof *r, MAX_ROWS);
+		r = kt_dw_push((void **)&d->rows, &d->nrows, &d->caprows, sizeof *r, MAX_ROWS);
 		if (!r)
 			break;
 		r->addr = a;
@@ -290,10 +292,14 @@ die_name(struct cu_ctx *c, Dwarf_Die die, int hops)
 		}
 		have = attr_ref(c, at, &off);
 		dwarf_dealloc(c->dbg, at, DW_DLA_ATTR);
-		if (!have)
+		if (!have || !kt_dw_off_ok(c->f, off, false))
 			continue;
 		if (dwarf_offdie_b(c->dbg, off, 1, &other, &err) != DW_DLV_OK) {
 			kt_dw_err(c->dbg, &err);
+			continue;
+		}
+		if (!kt_dw_die_ok(c->f, other, false)) {
+			dwarf_dealloc(c->dbg, other, DW_DLA_DIE);
 			continue;
 		}
 		s = die_name(c, other, hops + 1);
@@ -441,9 +447,11 @@ add_ranges(struct cu_ctx *c, Dwarf_Die die, bool inlined, int depth)
 			cline = v > INT32_MAX ? INT32_MAX : (int32_t)v;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct kt_dw_func *f = inlined
-			? push((void **)&d->inl, &d->ninl, &d->capinl, sizeof *f, MAX_FUNCS)
-			: push((void **)&d->funcs, &d->nfuncs, &d->capfuncs, sizeof *f, MAX_FUNCS);
+		struct kt_dw_func *f =
+			inlined ? kt_dw_push((void **)&d->inl, &d->ninl, &d->capinl, sizeof *f,
+					     MAX_FUNCS)
+				: kt_dw_push((void **)&d->funcs, &d->nfuncs, &d->capfuncs, sizeof *f,
+					     MAX_FUNCS);
 
 		if (!f)
 			break;
@@ -558,20 +566,15 @@ func_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* The handle queries use and whether its line tables are usable; false
- * when the file has no usable DWARF. */
-static bool
-pick(struct kt_dwarf *d, Dwarf_Debug *dbg, bool *no_lines)
+/* The file (main or debug) queries use; NULL when there is no usable
+ * DWARF. */
+static struct kt_dw_file *
+pick(struct kt_dwarf *d)
 {
 	kt_dw_load(d);
-	if (d->main.dbg && (d->main.has_info || !d->debug.dbg)) {
-		*dbg = d->main.dbg;
-		*no_lines = d->main.lines_bad;
-		return !d->main.lists_bad;
-	}
-	*dbg = d->debug.dbg;
-	*no_lines = d->debug.lines_bad;
-	return *dbg != NULL;
+	if (d->main.dbg && (d->main.has_info || !d->debug.dbg))
+		return d->main.lists_bad ? NULL : &d->main;
+	return d->debug.dbg ? &d->debug : NULL;
 }
 
 /* Was the CU whose DIE is at OFF indexed already?  ADD: mark it. */
@@ -582,8 +585,8 @@ cu_done(struct kt_dwarf *d, uint64_t off, bool add)
 		if (d->cus_done[i] == off)
 			return true;
 	if (add) {
-		uint64_t *e = push((void **)&d->cus_done, &d->ncus_done, &d->capcus_done,
-				   sizeof *e, MAX_CUS);
+		uint64_t *e = kt_dw_push((void **)&d->cus_done, &d->ncus_done, &d->capcus_done,
+					 sizeof *e, MAX_CUS);
 		if (e)
 			*e = off;
 	}
@@ -634,14 +637,15 @@ sort_index(struct kt_dwarf *d)
 }
 
 static struct cu_ctx *
-new_ctx(struct kt_dwarf *d, Dwarf_Debug dbg, bool no_lines)
+new_ctx(struct kt_dwarf *d, struct kt_dw_file *f)
 {
 	struct cu_ctx *c = calloc(1, sizeof *c);
 
 	if (c) {
 		c->d = d;
-		c->dbg = dbg;
-		c->no_lines = no_lines;
+		c->f = f;
+		c->dbg = f->dbg;
+		c->no_lines = f->lines_bad;
 		c->budget = &d->budget;
 	}
 	return c;
@@ -650,16 +654,17 @@ new_ctx(struct kt_dwarf *d, Dwarf_Debug dbg, bool no_lines)
 void
 kt_dw_index(struct kt_dwarf *d)
 {
+	struct kt_dw_file *f;
 	Dwarf_Debug dbg;
 	Dwarf_Error err = NULL;
-	bool no_lines;
 	struct cu_ctx *c;
 
 	if (d->indexed)
 		return;
 	d->indexed = true;
-	if (!pick(d, &dbg, &no_lines) || !(c = new_ctx(d, dbg, no_lines)))
+	if (!(f = pick(d)) || !(c = new_ctx(d, f)))
 		return;
+	dbg = f->dbg;
 	for (unsigned ncu = 0; ncu < MAX_CUS; ncu++) {
 		Dwarf_Unsigned hdr_len = 0, typeoff = 0, next_off = 0;
 		Dwarf_Half ver = 0, addr_sz = 0, off_sz = 0, ext_sz = 0, cu_type = 0;
@@ -680,10 +685,11 @@ kt_dw_index(struct kt_dwarf *d)
 			kt_dw_err(dbg, &err);
 			continue;
 		}
-		/* CUs kt_dw_index_at indexed already are not indexed again */
+		/* CUs kt_dw_index_at indexed already are not indexed again;
+		   a unit that fails the DIE check is not walked */
 		if (dwarf_dieoffset(cu, &off, &err) != DW_DLV_OK)
 			kt_dw_err(dbg, &err);
-		else if (!cu_done(d, off, false))
+		else if (!cu_done(d, off, false) && kt_dw_die_ok(f, cu, true))
 			index_cu(c, cu, ver);
 		dwarf_dealloc(dbg, cu, DW_DLA_DIE);
 	}
@@ -713,7 +719,7 @@ load_aranges(struct kt_dwarf *d, Dwarf_Debug dbg)
 		if (dwarf_get_arange_info_b(ar[i], &seg, &segsz, &lo, &len, &cu, &err) ==
 			    DW_DLV_OK &&
 		    len > 0 && lo + len > lo &&
-		    (e = push((void **)&d->ar, &d->nar, &d->capar, sizeof *e, MAX_FUNCS))) {
+		    (e = kt_dw_push((void **)&d->ar, &d->nar, &d->capar, sizeof *e, MAX_FUNCS))) {
 			e->lo = lo;
 			e->hi = lo + len;
 			e->cu = cu;
@@ -729,17 +735,18 @@ load_aranges(struct kt_dwarf *d, Dwarf_Debug dbg)
 void
 kt_dw_index_at(struct kt_dwarf *d, uint64_t addr)
 {
+	struct kt_dw_file *f;
 	Dwarf_Debug dbg;
 	Dwarf_Error err = NULL;
-	bool no_lines;
 	const struct kt_dw_arange *hit = NULL;
 
 	if (d->indexed)
 		return;
-	if (!pick(d, &dbg, &no_lines)) {
+	if (!(f = pick(d))) {
 		d->indexed = true;
 		return;
 	}
+	dbg = f->dbg;
 	if (!d->aranges_tried)
 		load_aranges(d, dbg);
 	for (size_t i = 0; i < d->nar && !hit; i++) /* aranges are few per CU */
@@ -754,9 +761,17 @@ kt_dw_index_at(struct kt_dwarf *d, uint64_t addr)
 		return;
 	Dwarf_Die cu = NULL;
 	Dwarf_Half ver = 0, offsz = 0;
-	struct cu_ctx *c = new_ctx(d, dbg, no_lines);
-	if (!c || dwarf_offdie_b(dbg, hit->cu, 1, &cu, &err) != DW_DLV_OK) {
+	/* a unit that fails the DIE check is not read (kt_dw_index skips it) */
+	struct cu_ctx *c = kt_dw_off_ok(f, hit->cu, true) ? new_ctx(d, f) : NULL;
+	if (c && dwarf_offdie_b(dbg, hit->cu, 1, &cu, &err) != DW_DLV_OK) {
 		kt_dw_err(dbg, &err);
+		cu = NULL;
+	}
+	if (cu && !kt_dw_die_ok(f, cu, true)) {
+		dwarf_dealloc(dbg, cu, DW_DLA_DIE);
+		cu = NULL;
+	}
+	if (!cu) {
 		free(c);
 		kt_dw_index(d);
 		return;

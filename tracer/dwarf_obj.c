@@ -282,12 +282,13 @@ parse(unsigned char *img, size_t len)
 		}
 	}
 	str = &o->sh[eh.e_shstrndx];
+	/* a NOBITS section's offset was not checked: no pointer from it */
+	const char *base = str->sh_type == SHT_NOBITS ? NULL : (const char *)img + str->sh_offset;
 	for (unsigned i = 0; i < o->nsec; i++) {
-		const char *base = (const char *)img + str->sh_offset;
 		uint32_t n = o->sh[i].sh_name;
 
 		o->names[i] = "";
-		if (str->sh_type == SHT_NOBITS || n >= str->sh_size ||
+		if (!base || n >= str->sh_size ||
 		    !memchr(base + n, '\0', str->sh_size - n) ||
 		    (o->sh[i].sh_flags & SHF_COMPRESSED))
 			continue;
@@ -344,6 +345,19 @@ kt_dw_load_mem(struct kt_dwarf *d)
 		    (o->names[i][1] == 'z' ||
 		     !kt_dw_lists_ok(o->img + o->sh[i].sh_offset, o->sh[i].sh_size)))
 			f->lists_bad = true; /* (.zdebug: compressed, not checked) */
+	/* the DIEs libdwarf may walk: checked in these relocated bytes */
+	struct kt_dw_pick pick = {0};
+	unsigned info, abbrev;
+	for (unsigned i = 1; i < o->nsec; i++)
+		kt_dw_pick_see(&pick, i, o->names[i]);
+	f->units_tried = true;
+	if (kt_dw_pick_which(&pick, &info, &abbrev) && o->sh[info].sh_type != SHT_NOBITS &&
+	    o->sh[abbrev].sh_type != SHT_NOBITS &&
+	    /* relocated now even if flagged as code: libdwarf would later */
+	    mo_relocate(o, (Dwarf_Half)info, NULL, NULL) == DW_DLV_OK &&
+	    mo_relocate(o, (Dwarf_Half)abbrev, NULL, NULL) == DW_DLV_OK)
+		f->units = kt_dw_units_new(o->img + o->sh[info].sh_offset, o->sh[info].sh_size,
+					   o->img + o->sh[abbrev].sh_offset, o->sh[abbrev].sh_size);
 	f->iface.object = o;
 	f->iface.methods = &mo_methods;
 	f->obj = o;

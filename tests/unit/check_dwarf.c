@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "dwarf.h"
+#include "dwarf_fixtures.h"
 
 static char tmp[256];     /* the build directory */
 static char srcdir[1024]; /* tests/unit/dwarf */
@@ -779,23 +780,6 @@ exercise(const char *path)
 	kt_dwarf_close(d);
 }
 
-static uint8_t *
-slurp(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *buf;
-	int fd = open(path, O_RDONLY);
-
-	ck_assert(fd >= 0);
-	ck_assert(fstat(fd, &st) == 0);
-	buf = malloc((size_t)st.st_size);
-	ck_assert(buf != NULL);
-	ck_assert(read(fd, buf, (size_t)st.st_size) == st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
-
 static void
 spit(const char *path, const uint8_t *buf, size_t len)
 {
@@ -967,17 +951,11 @@ dwarf_suite(void)
 int
 main(void)
 {
-	const char *here = __FILE__;
-	const char *slash = strrchr(here, '/');
 	SRunner *sr;
 	int failed;
 
-	snprintf(srcdir, sizeof srcdir, "%.*s/dwarf", slash ? (int)(slash - here) : 1,
-		 slash ? here : ".");
-	if (access(srcdir, R_OK) != 0) {
-		printf("FAIL: test sources %s not found (run from the top of the tree)\n", srcdir);
+	if (!dwarf_srcdir(srcdir, sizeof srcdir, __FILE__))
 		return 1;
-	}
 	snprintf(tmp, sizeof tmp, "/tmp/check_dwarf.XXXXXX");
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");

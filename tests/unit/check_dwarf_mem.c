@@ -24,6 +24,7 @@
 
 #define KT_DWARF_INTERNAL /* white-box: which units were indexed */
 #include "dwarf.h"
+#include "dwarf_fixtures.h"
 
 static char tmp[256];
 static char srcdir[1024];
@@ -38,25 +39,6 @@ struct image {
 	size_t len;
 	uint64_t text; /* load address of .text */
 };
-
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n);
-	ck_assert(buf != NULL);
-	ck_assert(fread(buf, 1, (size_t)n, f) == (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* Load NAME and "load" it: .text at TEXT_BASE, every other allocated
  * section somewhere else, far away. */
@@ -345,41 +327,15 @@ END_TEST
 int
 main(void)
 {
-	const char *here = __FILE__;
-	const char *slash = strrchr(here, '/');
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	const char *fix;
-	char cmd[4096];
 	int failed;
 
-	snprintf(srcdir, sizeof srcdir, "%.*s/dwarf", slash ? (int)(slash - here) : 1,
-		 slash ? here : ".");
-	if (access(srcdir, R_OK) != 0) {
-		printf("FAIL: test sources %s not found (run from the top of the tree)\n", srcdir);
+	if (!dwarf_srcdir(srcdir, sizeof srcdir, __FILE__))
 		return 1;
-	}
-	fix = getenv("KT_FIXTURES");
-	if (!(fix && *fix) && system("gcc --version >/dev/null 2>&1") != 0) {
-		printf("SKIP: gcc not installed (apt-get install gcc)\n");
-		return 77;
-	}
 	snprintf(tmp, sizeof tmp, "/tmp/kt_dwarf_mem.XXXXXX");
-	if (!mkdtemp(tmp))
-		return 1;
-	if (fix && *fix)
-		snprintf(cmd, sizeof cmd, "test -r %s/dwarf_mem/two_units && cp %s/dwarf_mem/* %s/",
-			 fix, fix, tmp);
-	else
-		snprintf(cmd, sizeof cmd, "sh %s/build.sh %s mem", srcdir, tmp);
-	if (system(cmd) != 0) {
-		printf("FAIL: %s\n", cmd);
-		snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-		if (system(cmd) != 0)
-			printf("note: cannot remove %s\n", tmp);
-		return 1;
-	}
+	if ((failed = mem_fixtures(tmp, srcdir)) >= 0)
+		return failed;
 	s = suite_create("dwarf_mem");
 	tc = tcase_create("mem");
 	tcase_set_timeout(tc, 60);
@@ -390,12 +346,5 @@ main(void)
 	tcase_add_test(tc, test_mem_not_elf);
 	tcase_add_test(tc, test_index_by_unit);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	if (system(cmd) != 0)
-		failed++;
-	return failed ? 1 : 0;
+	return mem_run(s, tmp);
 }

@@ -10,8 +10,9 @@
 # pointer (l2); t_inline.c at -O2 (i2); t_cfi.S as a shared object (cfi.so);
 # b0 split into a stripped copy and its .gnu_debuglink file (split,
 # split.debug); and t_a64.c for AArch64 (a64.so) when clang and ld.lld can.
-# "mem" (check_dwarf_mem): t_basic.c as relocatable objects at -O0 and -O2,
-# and with a second unit as one program (two_units).
+# "mem" (check_dwarf_mem, check_dwarf_diecheck): t_basic.c as relocatable
+# objects at -O0 and -O2, and with a second unit as one program
+# (two_units; two_units_z: the same with its DWARF sections compressed).
 #
 # The tests run it at test time (gcc, objcopy).  The emulated AArch64 guest
 # has no compiler: scripts/aarch64/check.sh runs it on the host, and the
@@ -39,6 +40,7 @@ mem)
 	gcc -c -g -O2 -o "$out/t_basic_O2.o" "$src/t_basic.c"
 	printf 'int other_unit(int x)\n{\n\treturn x + 7;\n}\n' >"$out/other.c"
 	gcc -g -O0 -o "$out/two_units" "$src/t_basic.c" "$out/other.c"
+	objcopy --compress-debug-sections=zlib "$out/two_units" "$out/two_units_z"
 	;;
 *)
 	echo "usage: $0 OUTDIR dwarf|mem" >&2

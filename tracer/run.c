@@ -323,23 +323,20 @@ patch_hit(struct kt_session *s, struct kt_thread *t, uint64_t addr, struct kt_st
 		moved = true;
 		kt_gdbjit_hook(s, t->tid); /* an image registered while a breakpoint is pending */
 	}
+	bool finish_value = false;
 	if (s->finish.active && addr == s->finish.ret_addr && t->tid == s->finish.tid &&
-	    kt_regs_sp(s->arch, &t->regs) >= s->finish.sp) {
-		surface = true;
-		stop->kind = KT_STOP_STEP;
-		stop->finish_value = true;
-	}
+	    kt_regs_sp(s->arch, &t->regs) >= s->finish.sp)
+		surface = finish_value = true;
 	for (size_t i = 0; s->finish.active && t->tid == s->finish.tid && i < s->finish.nat; i++)
-		if (addr == s->finish.at[i] && !surface) {
+		if (addr == s->finish.at[i])
 			surface = true;
-			stop->kind = KT_STOP_STEP;
-		}
 	/* While collecting, the hit is cancelled: it happens again later. */
-	if (!s->collecting && (first = bp_stops(s, t, addr)) != 0) {
+	if (!s->collecting && (first = bp_stops(s, t, addr)) != 0)
 		surface = true;
-		stop->kind = KT_STOP_BREAKPOINT;
-	}
 	if (surface) {
+		memset(stop, 0, sizeof(*stop));
+		stop->kind = first ? KT_STOP_BREAKPOINT : KT_STOP_STEP;
+		stop->finish_value = finish_value;
 		stop->thread = t;
 		stop->addr = addr;
 		stop->bp_num = first;
@@ -368,9 +365,10 @@ trap_read(void *ctx, uint64_t addr, void *buf, size_t len)
 }
 
 /*
- * Handle one event.  Returns true when it must be shown (STOP filled).
- * With s->collecting, nothing is resumed and nothing surfaces: stops are
- * held as pending reports.
+ * Handle one event.  Returns true when it must be shown: STOP filled, the
+ * rest of it zero.  Returning false, STOP is left as it was (a silent hit
+ * does not pay for clearing it).  With s->collecting, nothing is resumed
+ * and nothing surfaces: stops are held as pending reports.
  */
 KT_HOT bool
 kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct kt_stop *stop)
@@ -378,7 +376,6 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 	struct kt_thread *t = kt_thread_find(s, ev->tid);
 	int status = ev->status;
 
-	memset(stop, 0, sizeof(*stop));
 	if (!t) {
 		if (WIFSTOPPED(status))
 			add_early(s, ev->tid); /* a new thread or child before its announcement */
@@ -389,6 +386,7 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 		kt_thread_remove(s, t);
 		if (!leader)
 			return false;
+		memset(stop, 0, sizeof(*stop));
 		if (WIFEXITED(status)) {
 			stop->kind = KT_STOP_EXITED;
 			stop->exit_code = WEXITSTATUS(status);
@@ -523,6 +521,7 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 		}
 		return false;
 	case KT_TRAP_DEBUGTRAP:
+		memset(stop, 0, sizeof(*stop));
 		stop->kind = KT_STOP_DEBUGTRAP;
 		stop->thread = t;
 		stop->addr = out.addr;
@@ -542,6 +541,7 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 			kt_run_cont_thread(s, t);
 		return false;
 	case KT_TRAP_HW:
+		memset(stop, 0, sizeof(*stop));
 		if (s->arch->hw_decode)
 			return kt_hw_hit(s, t, &in, stop);
 		break;
@@ -553,6 +553,7 @@ kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev, struct k
 	const struct kt_sig_policy *pol = kt_signal_policy(s, sig);
 	t->pending_sig = pol->pass || out.kind == KT_TRAP_TRAP ? sig : 0;
 	if (pol->stop || out.kind == KT_TRAP_TRAP) {
+		memset(stop, 0, sizeof(*stop));
 		stop->kind = KT_STOP_SIGNAL;
 		stop->thread = t;
 		stop->signo = sig;

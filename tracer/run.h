@@ -59,6 +59,10 @@ void kt_run_note_signal(struct kt_session *s, int sig);
 /* Take the first queued event of thread TID, if there is one. */
 bool kt_run_take_queued(struct kt_session *s, pid_t tid, struct kt_os_event *ev);
 void kt_run_push_event(struct kt_session *s, const struct kt_os_event *ev);
+/*
+ * Handle one event EV.  True when it must be shown: STOP is filled and the
+ * rest of it is zero.  False: STOP is left as it was.
+ */
 bool kt_run_handle_event(struct kt_session *s, const struct kt_os_event *ev,
 			 struct kt_stop *stop);
 void kt_run_cont_thread(struct kt_session *s, struct kt_thread *t);

@@ -235,39 +235,55 @@ kt_stepper_inline(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 	return KT_OK;
 }
 
+/* Emulate P's instruction for T and resume it. */
+static kt_status
+emulated(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
+{
+	struct kt_arch_mem mem = {mem_read_cb, mem_write_cb, s};
+	struct kt_regs regs = t->regs;
+	kt_status st;
+
+	if ((st = s->arch->emulate(&p->plan, p->addr, &regs, &mem)) != KT_OK)
+		return st;
+	t->regs = regs;
+	if ((st = kt_thread_set_regs(s, t)) != KT_OK)
+		return st;
+	s->count.emulated++;
+	kt_run_cont_thread(s, t);
+	return KT_OK;
+}
+
+/* Write P's relocated copy into SLOT (the slot last held another's). */
+static __attribute__((noinline)) kt_status
+fill_slot(struct kt_session *s, struct kt_patch *p, uint64_t slot)
+{
+	uint8_t code[256];
+	size_t len = sizeof(code) < s->slots->slot_size ? sizeof(code) : s->slots->slot_size;
+	kt_status st;
+
+	if ((st = s->arch->ool_build(&p->plan, p->addr, slot, code, &len)) != KT_OK)
+		return st;
+	return s->os->ops->write(s->os, s->pid, slot, code, len);
+}
+
 static KT_HOT kt_status
 displaced(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 {
-	const struct kt_arch *a = s->arch;
 	kt_status st;
 
-	if (p->plan.kind == KT_PLAN_EMULATE) {
-		struct kt_arch_mem mem = {mem_read_cb, mem_write_cb, s};
-		struct kt_regs regs = t->regs;
-		if ((st = a->emulate(&p->plan, p->addr, &regs, &mem)) != KT_OK)
-			return st;
-		t->regs = regs;
-		if ((st = kt_thread_set_regs(s, t)) != KT_OK)
-			return st;
-		s->count.emulated++;
-		kt_run_cont_thread(s, t);
-		return KT_OK;
-	}
+	if (p->plan.kind == KT_PLAN_EMULATE)
+		return emulated(s, t, p);
 	struct kt_slot_ref ref;
 	if ((st = kt_slots_take(s, t, p->addr, &ref)) != KT_OK)
 		return st;
 	uint64_t slot = ref.addr;
 	if (*ref.holds != p->addr) {
-		uint8_t code[256];
-		size_t len = sizeof(code) < s->slots->slot_size ? sizeof(code) : s->slots->slot_size;
-		if ((st = a->ool_build(&p->plan, p->addr, slot, code, &len)) != KT_OK)
-			return st;
-		if ((st = s->os->ops->write(s->os, s->pid, slot, code, len)) != KT_OK)
+		if ((st = fill_slot(s, p, slot)) != KT_OK)
 			return st;
 		*ref.holds = p->addr;
 	}
 	t->disp_regs = t->regs;
-	a->ool_enter(&p->plan, p->addr, slot, &t->regs);
+	s->arch->ool_enter(&p->plan, p->addr, slot, &t->regs);
 	if ((st = kt_thread_set_regs(s, t)) != KT_OK) {
 		t->regs = t->disp_regs;
 		return st;

@@ -17,7 +17,7 @@
 #
 # Environment: T (a tests/run.sh filter, run in the guest), QEMU_CPU (default
 # max,pauth-impdef=on: PAC, BTI, 6 hardware breakpoints, 4 watchpoints),
-# SMP (2; 1 with --bench), MEM (1G), CAP (wall-clock cap on the guest, seconds, default 1500),
+# ROUNDS (bench rounds, 5), SMP (2; 1 with --bench), MEM (1G), CAP (wall-clock cap on the guest, seconds, default 1500),
 # BUILD (build-aarch64).  The guest exports KT_EMULATED=1: tests with heavy
 # iteration counts use smaller ones under it.
 #
@@ -136,7 +136,7 @@ if [ $MODE = bench ]; then
 	mkdir -p "$R/$ROOT/$BUILD/bench"
 	$TRIPLET-gcc -O2 -std=gnu11 -Wall -Wextra -o "$R/$ROOT/$BUILD/bench/onestop" bench/onestop.c
 	hot=$($TRIPLET-nm --defined-only "$BUILD/progs/bp_loop" | awk '$3 == "hot" { print $1 }')
-	RUN="ONESTOP=$BUILD/bench/onestop ONESTOP_VALUE=$hot ROUNDS=\${ROUNDS:-3} bash bench/bp_bench.sh ${BENCH_N:-20000}"
+	RUN="ONESTOP=$BUILD/bench/onestop ONESTOP_VALUE=$hot ROUNDS=${ROUNDS:-5} bash bench/bp_bench.sh ${BENCH_N:-20000}"
 else
 	RUN="bash tests/run.sh \$(ls $BUILD/tests/check_* | grep -v '\\.d\$')"
 fi

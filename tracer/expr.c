@@ -1388,12 +1388,6 @@ kt_expr_regcmp(const struct kt_expr *e, struct kt_expr_regcmp *out)
 	return true;
 }
 
-void
-kt_value_normalize(struct kt_value *v)
-{
-	normalize(v);
-}
-
 static kt_status
 binary(const struct eval *x, const struct node *n, const struct kt_value *a,
        const struct kt_value *b, struct kt_value *out)

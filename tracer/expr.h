@@ -181,9 +181,6 @@ struct kt_expr_regcmp {
 };
 bool kt_expr_regcmp(const struct kt_expr *e, struct kt_expr_regcmp *out);
 
-/* Make a value handed in from outside well-formed, as callbacks' values are. */
-void kt_value_normalize(struct kt_value *v);
-
 /* Release E; NULL is allowed. */
 void kt_expr_free(struct kt_expr *e);
 

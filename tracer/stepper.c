@@ -254,7 +254,7 @@ emulated(struct kt_session *s, struct kt_thread *t, struct kt_patch *p)
 }
 
 /* Write P's relocated copy into SLOT (the slot last held another's). */
-static __attribute__((noinline)) kt_status
+static KT_COLD kt_status
 fill_slot(struct kt_session *s, struct kt_patch *p, uint64_t slot)
 {
 	uint8_t code[256];

@@ -7,7 +7,10 @@
  * on: if a tracer dies with a breakpoint planted in tick_fn, the next call
  * traps, the healer puts the original instruction back, and the call goes
  * on as if never patched.  The code is x86-64 or AArch64 (jitemit.h).
- * Used by tests/e2e/34_jit_heal.sh.
+ * With a second argument W it first says "kj_heal: waiting, pid N" and
+ * sleeps W seconds before it creates its registry, for a tracer to attach
+ * to a process that has none yet.
+ * Used by tests/e2e/34_jit_heal.sh and 31_jit_pending.sh.
  */
 #include <kitjit.h>
 #include <stdint.h>
@@ -24,6 +27,14 @@ int
 main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 3.0;
+
+	if (argc > 2) {
+		double w = atof(argv[2]);
+		struct timespec wait = {(time_t)w, (long)((w - (double)(time_t)w) * 1e9)};
+		printf("kj_heal: waiting, pid %d\n", (int)getpid());
+		fflush(stdout);
+		nanosleep(&wait, NULL);
+	}
 	unsigned char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 

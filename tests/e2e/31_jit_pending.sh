@@ -3,7 +3,8 @@
 # its first call: a breakpoint on it is pending, resolves when libkitjit
 # publishes it, and hits before the function's first instruction runs;
 # bt and finish work from there; a conditional breakpoint hit 100000 times
-# leaves the program's output intact.
+# leaves the program's output intact; an attach to a process that has not
+# created its registry yet leaves the breakpoint pending until it does.
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
 # In a sanitizer build kitdemo is sanitized too, and LeakSanitizer cannot
@@ -83,4 +84,18 @@ expect_out_contains "$SUM"
 hits=$(sed -nE 's/^kitrace stats: hits ([0-9]+),.*/\1/p' "$T/err")
 [ "${hits:-0}" -ge "$CALLS" ] ||
 	fail "break step (JIT function) was hit ${hits:-0} times, want >= $CALLS (resolved to libc's step?)"
+# 5. Attach before the registry exists: kj_heal waits 1 s before it
+# creates its registry and publishes tick_fn.  The breakpoint is pending at
+# the attach, resolves when the library creates the registry (its hook),
+# and is hit on the first call.
+spawn early "$PROGS/kj_heal" 1 1
+wait_for_line "$T/early.out" '^kj_heal: waiting, pid' 10
+kt attach --batch -ex 'break tick_fn' -ex continue -ex bt -ex kill "$PID"
+reap "$PID"
+expect_out_contains "Breakpoint 1 (tick_fn) pending."
+expect_err_contains "Breakpoint 1 resolved: tick_fn"
+grep -qE "hit Breakpoint 1, 0x[0-9a-f]+ in tick_fn\+$JIT_PROLOGUE\$" "$T/out" ||
+	fail "no hit at tick_fn+$JIT_PROLOGUE after the registry appeared"
+grep -qE "^#1 .* in main\+[0-9]+ \(kj_heal\)" "$T/out" || fail "bt from tick_fn does not reach main"
+[ "$ST" -ne 0 ] || fail "kj_heal finished on its own: the kill did not reach it"
 echo ok

@@ -238,10 +238,16 @@ wait_for_line() {
 	done
 }
 
+# spawn NAME CMD...: run CMD in the background, its output in $T/NAME.out
+# and .err, its pid in $PID.  The files are emptied here, before the fork:
+# the child's own redirection truncates them only once it runs, and until
+# then a wait_for_line would match what an earlier NAME printed.
 spawn() {
 	local name=$1
 	shift
 	echo "+ $* &"
+	: >"$T/$name.out"
+	: >"$T/$name.err"
 	"$@" >"$T/$name.out" 2>"$T/$name.err" &
 	PID=$!
 	_KT_SPAWNED+=("$PID")

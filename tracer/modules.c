@@ -129,78 +129,87 @@ canonical_addr(const struct kt_module *m, uint64_t addr)
 	return addr;
 }
 
+/* Context of a refresh's walk over the process's mappings. */
+struct refresh {
+	struct kt_modules *ms;
+	kt_status st;
+};
+
+/* Note mapping MP for the module of its file, creating the module at its
+ * first sight (kt_os_ops.mappings callback). */
+static bool
+note_mapping(void *ctx, const struct kt_mapping *mp)
+{
+	struct refresh *rf = ctx;
+	struct kt_modules *ms = rf->ms;
+	const char *p = mp->path;
+
+	if (!*p || !wanted_path(p))
+		return true;
+	struct kt_module *m = find_path(ms, p);
+	if (!m) {
+		if (ms->n == ms->cap) {
+			size_t cap = ms->cap ? 2 * ms->cap : 32;
+			struct kt_module **v = realloc(ms->v, cap * sizeof(*v));
+			if (!v)
+				goto nomem;
+			ms->v = v;
+			ms->cap = cap;
+		}
+		if (!(m = calloc(1, sizeof(*m))) || !(m->path = strdup(p))) {
+			free(m);
+			goto nomem;
+		}
+		const char *slash = strrchr(m->path, '/');
+		m->name = slash ? slash + 1 : m->path;
+		m->lo = mp->lo;
+		m->hi = mp->hi;
+		m->map_lo0 = mp->off == 0 ? mp->lo : 0;
+		m->fresh = true;
+		ms->v[ms->n++] = m;
+	}
+	if (!m->seen) {
+		/* First mapping of a refresh: reset the extent. */
+		m->lo = mp->lo;
+		m->hi = mp->hi;
+		m->seen = true;
+		m->exec = false;
+		m->nranges = 0;
+	}
+	add_range(m, mp->lo, mp->hi, mp->off);
+	if (mp->exec)
+		m->exec = true;
+	if (mp->lo < m->lo)
+		m->lo = mp->lo;
+	if (mp->hi > m->hi)
+		m->hi = mp->hi;
+	if (mp->off == 0 && (m->map_lo0 == 0 || mp->lo < m->map_lo0))
+		m->map_lo0 = mp->lo;
+	return true;
+nomem:
+	rf->st = KT_ERR_NOMEM;
+	return false;
+}
+
 kt_status
 kt_modules_refresh(struct kt_session *s, size_t *added)
 {
 	struct kt_modules *ms = mods(s);
-	char path[64], line[4096 + 256];
+	char path[64];
 	size_t nadded = 0;
 
 	if (added)
 		*added = 0;
 	if (!ms)
 		return KT_ERR_NOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return kt_status_from_errno(errno);
+	if (!s->os->ops->mappings)
+		return KT_ERR_UNSUPPORTED;
 	for (size_t i = 0; i < ms->n; i++)
 		ms->v[i]->seen = false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi, off;
-		char perms[8];
-		int pathpos = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off,
-			   &pathpos) < 4 || pathpos == 0)
-			continue;
-		char *p = line + pathpos;
-		p[strcspn(p, "\n")] = '\0';
-		char *del = strstr(p, " (deleted)");
-		if (del)
-			*del = '\0';
-		if (!*p || !wanted_path(p))
-			continue;
-		struct kt_module *m = find_path(ms, p);
-		if (!m) {
-			if (ms->n == ms->cap) {
-				size_t cap = ms->cap ? 2 * ms->cap : 32;
-				struct kt_module **v = realloc(ms->v, cap * sizeof(*v));
-				if (!v)
-					break;
-				ms->v = v;
-				ms->cap = cap;
-			}
-			if (!(m = calloc(1, sizeof(*m))) || !(m->path = strdup(p))) {
-				free(m);
-				break;
-			}
-			const char *slash = strrchr(m->path, '/');
-			m->name = slash ? slash + 1 : m->path;
-			m->lo = lo;
-			m->hi = hi;
-			m->map_lo0 = off == 0 ? lo : 0;
-			m->fresh = true;
-			ms->v[ms->n++] = m;
-		}
-		if (!m->seen) {
-			/* First mapping of a refresh: reset the extent. */
-			m->lo = lo;
-			m->hi = hi;
-			m->seen = true;
-			m->exec = false;
-			m->nranges = 0;
-		}
-		add_range(m, lo, hi, off);
-		if (strchr(perms, 'x'))
-			m->exec = true;
-		if (lo < m->lo)
-			m->lo = lo;
-		if (hi > m->hi)
-			m->hi = hi;
-		if (off == 0 && (m->map_lo0 == 0 || lo < m->map_lo0))
-			m->map_lo0 = lo;
-	}
-	fclose(f);
+	struct refresh rf = {ms, KT_OK};
+	kt_status st = s->os->ops->mappings(s->os, s->pid, note_mapping, &rf);
+	if (st != KT_OK)
+		return st;
 	/* Drop what is no longer mapped (dlclose), and files mapped only for
 	 * reading (ld.so.cache, locale archives): code lives in executable
 	 * mappings. */
@@ -231,7 +240,7 @@ kt_modules_refresh(struct kt_session *s, size_t *added)
 	}
 	if (added)
 		*added = nadded;
-	return KT_OK;
+	return rf.st;
 }
 
 struct kt_module *

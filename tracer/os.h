@@ -27,6 +27,19 @@ struct kt_os_event {
 	int status;
 };
 
+/*
+ * One mapping of a process's address space, as /proc/PID/maps gives it.
+ * PATH is "" for anonymous memory, the kernel's name for its own ("[heap]",
+ * "[vdso]"), or the file's path without the " (deleted)" the kernel adds
+ * once the file is gone (then DELETED is set).  PATH lives only as long as
+ * the callback it is passed to.
+ */
+struct kt_mapping {
+	uint64_t lo, hi, off;
+	bool read, write, exec, deleted;
+	const char *path;
+};
+
 /* Why kt_os_ops.wait returned without an event. */
 enum kt_wake { KT_WAKE_EVENT, KT_WAKE_TIMEOUT, KT_WAKE_SIGNAL };
 
@@ -75,6 +88,11 @@ struct kt_os_ops {
 	 * SIG-1 set for SIG).  A stopped thread can hold one: a trap raised
 	 * just as the tracer's interrupt arrived is reported after it. */
 	kt_status (*pending)(struct kt_os *os, pid_t tid, uint64_t *mask);
+	/* Call FN with each mapping of process PID in rising address order,
+	 * until FN returns false.  KT_ERR_GONE if there is no such process.
+	 * May be NULL in a fake (callers then know no mappings). */
+	kt_status (*mappings)(struct kt_os *os, pid_t pid,
+			      bool (*fn)(void *ctx, const struct kt_mapping *m), void *ctx);
 	/* Wait until FD is readable (returns 0) or the tracer receives
 	 * SIGINT, SIGTERM or SIGHUP (returns that signal, taken).  -1 on
 	 * error.  For the prompt, so Ctrl-C there is seen at once. */
@@ -118,5 +136,8 @@ struct kt_os *kt_os_linux_new(void);
 void kt_os_linux_free(struct kt_os *os);
 /* Forget cached per-process state (the /proc/PID/mem fd) after exec or exit. */
 void kt_os_linux_forget(struct kt_os *os, pid_t pid);
+/* Parse one line of /proc/PID/maps (LINE is modified: PATH points into
+ * it).  False for a line that is not a mapping. */
+bool kt_os_linux_parse_mapping(char *line, struct kt_mapping *m);
 
 #endif

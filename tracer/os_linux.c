@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * os_linux.c - the OS table over Linux: ptrace requests, waitpid with a
- * signalfd so SIGINT/SIGTERM/SIGHUP wake the tracer without races, and
- * memory through process_vm_readv, /proc/PID/mem and PEEK/POKE.  The only
- * file that calls ptrace or waitpid.
+ * signalfd so SIGINT/SIGTERM/SIGHUP wake the tracer without races,
+ * memory through process_vm_readv, /proc/PID/mem and PEEK/POKE, and the
+ * address-space map from /proc/PID/maps.  The only file that calls ptrace
+ * or waitpid.
  */
 #include "attr.h"
 #include "os.h"
@@ -387,6 +388,60 @@ lx_pending(struct kt_os *os, pid_t tid, uint64_t *mask)
 	return st;
 }
 
+bool
+kt_os_linux_parse_mapping(char *line, struct kt_mapping *m)
+{
+	unsigned long long lo, hi, off;
+	char perms[8];
+	int pathpos = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &pathpos) != 4 ||
+	    pathpos == 0 || hi < lo || strlen(perms) < 3)
+		return false;
+	char *p = line + pathpos;
+	p[strcspn(p, "\n")] = '\0';
+	size_t n = strlen(p);
+	static const char deleted[] = " (deleted)";
+	m->deleted = n >= sizeof(deleted) - 1 && strcmp(p + n - (sizeof(deleted) - 1), deleted) == 0;
+	if (m->deleted)
+		p[n - (sizeof(deleted) - 1)] = '\0';
+	m->lo = lo;
+	m->hi = hi;
+	m->off = off;
+	m->read = perms[0] == 'r';
+	m->write = perms[1] == 'w';
+	m->exec = perms[2] == 'x';
+	m->path = p;
+	return true;
+}
+
+static kt_status
+lx_mappings(struct kt_os *os, pid_t pid, bool (*fn)(void *ctx, const struct kt_mapping *m),
+	    void *ctx)
+{
+	char path[64], line[4096 + 256]; /* a PATH_MAX path and the fields before it */
+	struct kt_mapping m;
+
+	(void)os;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? KT_ERR_GONE : kt_status_from_errno(errno);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strchr(line, '\n') && !feof(f)) {
+			/* Longer than any path can make it: not ours to guess at. */
+			int c;
+			while ((c = getc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (kt_os_linux_parse_mapping(line, &m) && !fn(ctx, &m))
+			break;
+	}
+	fclose(f);
+	return KT_OK;
+}
+
 static int
 lx_wait_input(struct kt_os *os, int fd)
 {
@@ -662,6 +717,7 @@ static const struct kt_os_ops linux_ops = {
 	.write = lx_write,
 	.tgkill = lx_tgkill,
 	.pending = lx_pending,
+	.mappings = lx_mappings,
 	.wait_input = lx_wait_input,
 };
 

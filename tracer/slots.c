@@ -128,6 +128,32 @@ in_reach(const struct kt_slot_area *area, uint64_t code, uint64_t reach)
 	return (far > far2 ? far : far2) < reach;
 }
 
+/* Context of near_hint's walk over the process's mappings. */
+struct hint {
+	uint64_t code, len, reach;
+	uint64_t prev_hi, best;
+	bool after_heap;
+};
+
+static bool
+hint_gap(void *ctx, const struct kt_mapping *m)
+{
+	struct hint *h = ctx;
+
+	if (m->lo < h->prev_hi)
+		return true;
+	if (m->lo > h->code)
+		return false;
+	if (!h->after_heap && m->lo - h->prev_hi >= h->len + 2 * PAGE) {
+		uint64_t c = m->lo - PAGE - h->len;
+		if (h->code - c < h->reach)
+			h->best = c;
+	}
+	h->prev_hi = m->hi;
+	h->after_heap = strcmp(m->path, "[heap]") == 0;
+	return true;
+}
+
 /*
  * A free place for LEN bytes below CODE and within REACH of it, a page
  * clear of its neighbours: the highest such in /proc/PID/maps.  Never in
@@ -136,30 +162,12 @@ in_reach(const struct kt_slot_area *area, uint64_t code, uint64_t reach)
 static uint64_t
 near_hint(struct kt_session *s, uint64_t code, size_t len, uint64_t reach)
 {
-	char path[64], line[512];
-	uint64_t prev_hi = 0x10000, best = 0; /* below: the usual mmap_min_addr */
-	bool after_heap = false;
+	/* Nothing below 0x10000: the usual mmap_min_addr. */
+	struct hint h = {code, len, reach, 0x10000, 0, false};
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)s->pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	if (!s->os->ops->mappings || s->os->ops->mappings(s->os, s->pid, hint_gap, &h) != KT_OK)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		uint64_t lo, hi;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &lo, &hi) != 2 || lo < prev_hi)
-			continue;
-		if (lo > code)
-			break;
-		if (!after_heap && lo - prev_hi >= len + 2 * PAGE) {
-			uint64_t c = lo - PAGE - len;
-			if (code - c < reach)
-				best = c;
-		}
-		prev_hi = hi;
-		after_heap = strstr(line, "[heap]") != NULL;
-	}
-	fclose(f);
-	return best;
+	return h.best;
 }
 
 /* Map an area next to CODE through T (stopped), using its slot I of the

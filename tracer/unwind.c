@@ -231,31 +231,59 @@ returns_to(struct kt_session *s, uint64_t w)
 }
 
 /*
+ * F's link register, if it holds a return address into named code outside
+ * F's own function (after a call F made, it points back into F), or 0.
+ */
+static uint64_t
+scan_link(struct kt_session *s, const struct kt_frame *f)
+{
+	uint64_t lr = link_reg(s->arch, f);
+
+	if (!lr || !returns_to(s, lr))
+		return 0;
+	if (f->sym.function && f->sym.size && lr - 1 - f->sym.start < f->sym.size)
+		return 0;
+	return lr;
+}
+
+/*
  * The last resort, for JIT code that neither keeps a frame pointer nor
  * publishes an unwind rule: the first word above sp that is a return
- * address into named code.  Only below frames in code no module covers
- * (compiled code has CFI or frame pointers, and its outermost frame must
- * stay the last); frames found this way say "scan".
+ * address into named code.  On a machine with a link register the
+ * innermost frame's return address may never have been stored (a leaf):
+ * if the link register holds one and no stack word in reach repeats it,
+ * the caller is there, with sp unchanged.  Only below frames in code no
+ * module covers (compiled code has CFI or frame pointers, and its
+ * outermost frame must stay the last); frames found this way say "scan".
  */
 static kt_status
 unwind_scan(struct kt_session *s, const struct kt_frame *f, struct kt_frame *caller)
 {
 	if (kt_module_for_addr(s, pc_is_exact(f) ? f->pc : f->pc - 1))
 		return KT_ERR_NOTFOUND;
-	for (uint64_t off = 0; off < SCAN_BYTES; off += 8) {
+	uint64_t lr = scan_link(s, f), found = 0, off;
+	for (off = 0; off < SCAN_BYTES; off += 8) {
 		uint64_t w;
 		if (kt_mem_read(s, f->sp + off, &w, sizeof(w), NULL) != KT_OK)
-			return KT_ERR_NOTFOUND;
-		if (!returns_to(s, w))
-			continue;
-		caller->pc = w;
-		caller->sp = f->sp + off + 8; /* x86-64: the call's push popped */
-		caller->fp = f->fp;
-		caller->unwind = "scan";
-		minimal_regs(s, caller);
-		return KT_OK;
+			break;
+		if (lr ? w == lr : returns_to(s, w)) {
+			found = w;
+			break;
+		}
 	}
-	return KT_ERR_NOTFOUND;
+	if (found) {
+		caller->pc = found;
+		caller->sp = f->sp + off + 8; /* the word's slot popped (x86-64: the call's push) */
+	} else if (lr) {
+		caller->pc = lr; /* a leaf: the return address stayed in the register */
+		caller->sp = f->sp;
+	} else {
+		return KT_ERR_NOTFOUND;
+	}
+	caller->fp = f->fp;
+	caller->unwind = "scan";
+	minimal_regs(s, caller);
+	return KT_OK;
 }
 
 static const unwinder unwinders[] = {unwind_sigframe, unwind_registry, unwind_cfi, unwind_fp};

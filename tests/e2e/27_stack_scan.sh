@@ -3,7 +3,8 @@
 # rule and no symbol (inferior/progs/jitscan.c): the frame-pointer chain is
 # gone (the code zeroed it), so the unwinder's last resort, a scan of the
 # stack for a return address just after a call in named code, finds main;
-# that frame says "scan", in text and JSON.
+# that frame says "scan", in text and JSON.  The same for a leaf that never
+# stores its return address (AArch64: it stays in x30).
 . "${TESTS:-tests/e2e}/lib.sh"
 need_kitrace
 need python3
@@ -23,4 +24,9 @@ assert f[0]["function"] is None and f[0]["unwind"] == "regs", f[0]
 assert f[1]["function"] == "main" and f[1]["unwind"] == "scan", f[1]
 assert f[1]["line"] == int(sys.argv[2]), f[1]
 PY
+kt launch --batch -- "$PROGS/jitscan" leaf
+expect_status 139
+grep -qE "^#0 +0x[0-9a-f]+ in \?\? .*\[none, regs\]$" "$T/err" || fail "leaf: frame 0 is not the unnamed JIT code"
+grep -qE "^#1 +0x[0-9a-f]+ in main\+[0-9]+ \(jitscan\) at .*jitscan\.c:$L \[elf, scan\]$" "$T/err" ||
+	{ grep '^#' "$T/err"; fail "leaf: main not found by the stack scan at jitscan.c:$L"; }
 exit 0

@@ -255,25 +255,29 @@ kt_hw_step_past(struct kt_session *s, struct kt_thread *t)
 	return st != KT_OK ? st : st2;
 }
 
+/* Is BP an enabled hardware execution breakpoint that holds a slot? */
+static bool
+armed_hbreak(const struct kt_bp *bp)
+{
+	return bp->enabled && bp->hw_slot >= 0 && !kt_bp_is_watch(bp) && kt_bp_is_hw(bp);
+}
+
 KT_HOT void
 kt_hw_resume_here(struct kt_session *s, struct kt_thread *t)
 {
-	struct kt_bp *here = NULL;
+	size_t i;
 
 	if (!s->hw_any || t->cancelled_hit || t->hw_step)
 		return;
-	for (size_t i = 0; i < s->bps.n && !here; i++) {
-		struct kt_bp *bp = s->bps.v[i];
-		if (bp->enabled && bp->hw_slot >= 0 && !kt_bp_is_watch(bp) && kt_bp_is_hw(bp))
-			here = bp;
-	}
-	if (!here || kt_thread_regs(s, t) != KT_OK)
+	/* Registers are read only if some hardware breakpoint is armed. */
+	for (i = 0; i < s->bps.n && !armed_hbreak(s->bps.v[i]); i++)
+		;
+	if (i == s->bps.n || kt_thread_regs(s, t) != KT_OK)
 		return;
 	uint64_t pc = kt_regs_pc(s->arch, &t->regs);
-	for (size_t i = 0; i < s->bps.n; i++) {
+	for (; i < s->bps.n; i++) {
 		struct kt_bp *bp = s->bps.v[i];
-		if (!bp->enabled || bp->hw_slot < 0 || kt_bp_is_watch(bp) || !kt_bp_is_hw(bp) ||
-		    bp->hw_addr != pc)
+		if (!armed_hbreak(bp) || bp->hw_addr != pc)
 			continue;
 		if (s->arch->hw_stops_before) {
 			t->hw_step = bp->hw_slot + 1;

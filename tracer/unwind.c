@@ -44,6 +44,17 @@ set_reg(struct kt_dwarf_regs *r, int n, uint64_t v)
 	r->known |= (uint64_t)1 << n;
 }
 
+/* Is A's DWARF return-address column its pc register (x86-64's rip), not a
+ * link register of its own (AArch64's x30)? */
+static bool
+ra_is_pc(const struct kt_arch *a)
+{
+	for (size_t i = 0; i < a->nregs; i++)
+		if (a->regs[i].index == a->reg_pc && a->regs[i].dwarf == a->dwarf_ra)
+			return true;
+	return false;
+}
+
 /* The registers a frame found by pc/sp/fp alone is known to have. */
 static void
 minimal_regs(struct kt_session *s, struct kt_frame *f)
@@ -51,8 +62,8 @@ minimal_regs(struct kt_session *s, struct kt_frame *f)
 	memset(&f->regs, 0, sizeof(f->regs));
 	set_reg(&f->regs, s->arch->dwarf_sp, f->sp);
 	set_reg(&f->regs, dwarf_fp(s->arch), f->fp);
-	if (s->arch->id == KT_ARCH_X86_64)
-		set_reg(&f->regs, s->arch->dwarf_ra, f->pc); /* rip */
+	if (ra_is_pc(s->arch))
+		set_reg(&f->regs, s->arch->dwarf_ra, f->pc);
 }
 
 /* Is F's pc where the code stopped (frame 0, or interrupted by a signal),
@@ -107,11 +118,8 @@ link_reg(const struct kt_arch *a, const struct kt_frame *f)
 	int ra = a->dwarf_ra;
 
 	if (!pc_is_exact(f) || ra < 0 || ra >= KT_DWARF_NREGS ||
-	    !(f->regs.known & ((uint64_t)1 << ra)))
+	    !(f->regs.known & ((uint64_t)1 << ra)) || ra_is_pc(a))
 		return 0;
-	for (size_t i = 0; i < a->nregs; i++)
-		if (a->regs[i].index == a->reg_pc && a->regs[i].dwarf == ra)
-			return 0; /* x86-64: the column is rip itself */
 	return f->regs.v[ra];
 }
 

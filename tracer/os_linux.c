@@ -422,7 +422,6 @@ lx_mappings(struct kt_os *os, pid_t pid, bool (*fn)(void *ctx, const struct kt_m
 	char path[64], line[4096 + 256]; /* a PATH_MAX path and the fields before it */
 	struct kt_mapping m;
 
-	(void)os;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	FILE *f = fopen(path, "re");
 	if (!f)

@@ -269,19 +269,19 @@ unwind_scan(struct kt_session *s, const struct kt_frame *f, struct kt_frame *cal
 {
 	if (kt_module_for_addr(s, pc_is_exact(f) ? f->pc : f->pc - 1))
 		return KT_ERR_NOTFOUND;
-	uint64_t lr = scan_link(s, f), found = 0, off;
-	for (off = 0; off < SCAN_BYTES; off += 8) {
-		uint64_t w;
-		if (kt_mem_read(s, f->sp + off, &w, sizeof(w), NULL) != KT_OK)
-			break;
-		if (lr ? w == lr : returns_to(s, w)) {
-			found = w;
+	uint64_t lr = scan_link(s, f), found = 0, words[SCAN_BYTES / 8];
+	size_t got = 0, i;
+	/* One read of the window; a fault ends it early (*got says where). */
+	kt_mem_read(s, f->sp, words, sizeof(words), &got);
+	for (i = 0; i < got / 8; i++) {
+		if (lr ? words[i] == lr : returns_to(s, words[i])) {
+			found = words[i];
 			break;
 		}
 	}
 	if (found) {
 		caller->pc = found;
-		caller->sp = f->sp + off + 8; /* the word's slot popped (x86-64: the call's push) */
+		caller->sp = f->sp + 8 * i + 8; /* the word's slot popped (x86-64: the call's push) */
 	} else if (lr) {
 		caller->pc = lr; /* a leaf: the return address stayed in the register */
 		caller->sp = f->sp;
